@@ -1,0 +1,4 @@
+//! The edgec compiler library: ONNX import (`onnx`), tensor files (`tensorio`) and the driver
+//! behind the `edgec` command.
+
+pub mod onnx;

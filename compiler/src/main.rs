@@ -1,0 +1,5 @@
+//! The `edgec` command line.
+
+fn main() {
+    println!("edgec {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,1 @@
+//! ONNX import: the protobuf schema (prost) and the translation of ONNX graphs into edgec IR.

@@ -1,0 +1,1 @@
+//! edgec's end-to-end test support: conformance running and model building.
