@@ -2,3 +2,6 @@
 //! behind the `edgec` command.
 
 pub mod onnx;
+pub mod compare;
+pub mod npy;
+pub mod cli;

@@ -1,5 +1,16 @@
-//! The `edgec` command line.
+//! The `edgec` command line: parses arguments and maps results to exit codes
+//! (0 success, 1 a comparison failed, 2 bad input or any other error).
 
-fn main() {
-    println!("edgec {}", env!("CARGO_PKG_VERSION"));
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = edgec::cli::Cli::parse();
+    match edgec::cli::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

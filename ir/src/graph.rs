@@ -159,6 +159,18 @@ impl Graph {
         ins
     }
 
+    /// Every incoming edge of `id` as (source value, slot), including edges into slots beyond
+    /// `num_inputs` that `node_inputs` does not show; for the verifier.
+    pub fn input_edges(&self, id: NodeId) -> Vec<(ValueId, usize)> {
+        let mut v: Vec<_> = self
+            .g
+            .edges_directed(id, Direction::Incoming)
+            .map(|e| (ValueId::new(e.source(), e.weight().src_port), e.weight().dst_slot as usize))
+            .collect();
+        v.sort_by_key(|&(v, slot)| (slot, v));
+        v
+    }
+
     /// Nodes and slots that read `v`.
     pub fn users(&self, v: ValueId) -> Vec<(NodeId, usize)> {
         let mut u: Vec<_> = self
@@ -252,10 +264,12 @@ impl Graph {
             }
         }
         if order.len() != self.g.node_count() {
-            let stuck: Vec<&str> = indeg
-                .iter()
-                .filter(|(n, _)| !order.contains(n))
-                .map(|(n, _)| self.g[*n].name.as_str())
+            let done: std::collections::HashSet<NodeId> = order.iter().copied().collect();
+            let stuck: Vec<&str> = self
+                .g
+                .node_indices()
+                .filter(|n| !done.contains(n))
+                .map(|n| self.g[n].name.as_str())
                 .take(5)
                 .collect();
             return Err(IrError::Graph(format!("the graph has a cycle through {}", stuck.join(", "))));

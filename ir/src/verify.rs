@@ -16,9 +16,23 @@ pub fn verify(g: &Graph) -> Result<(), IrError> {
         if matches!(n.op, Op::Input) != g.inputs().contains(&id) {
             return Err(IrError::Graph(format!("node `{}` is an input op but not a graph input (or the reverse)", n.name)));
         }
-        let ins = g.node_inputs(id);
-        if ins.len() != n.num_inputs {
-            return Err(IrError::Graph(format!("node `{}` has an edge beyond its {} input slots", n.name, n.num_inputs)));
+        for (v, slot) in g.input_edges(id) {
+            if slot >= n.num_inputs {
+                return Err(IrError::Graph(format!(
+                    "node `{}` has an edge into slot {slot}, beyond its {} input slots",
+                    n.name, n.num_inputs
+                )));
+            }
+            let src = g.node(v.node);
+            if v.port as usize >= src.outputs.len() {
+                return Err(IrError::Graph(format!(
+                    "node `{}` input {slot} reads output {} of `{}`, which has {} outputs",
+                    n.name,
+                    v.port,
+                    src.name,
+                    src.outputs.len()
+                )));
+            }
         }
         if matches!(n.op, Op::Input) {
             continue;

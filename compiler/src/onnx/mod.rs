@@ -6,6 +6,32 @@
 //!   including every node edgec cannot handle (collected, not stopping at the first).
 //! - `read_tensor_file(path) -> Result<(String, Tensor), ImportError>`: a serialized TensorProto
 //!   (the ONNX test-data `input_0.pb` format).
+//! - `load_model_bytes(bytes, base_dir, &ImportOptions)`: `load_model` on bytes in memory.
+//! - `proto`: the ONNX protobuf messages (prost), to read and also write ONNX files;
+//!   `tensor`: conversions between ONNX tensors/element types and IR tensors/dtypes.
+//!
+//! Import conventions (see `import.rs`): a graph input that also has an initializer is the
+//! constant; missing dims become symbols; IR node names are the ONNX names when unique.
+
+mod builder;
+mod external;
+mod functions;
+mod import;
+mod inspect;
+mod load;
+mod map;
+mod map_elementwise;
+mod map_loss;
+mod map_misc;
+mod map_nn;
+mod map_reduce;
+mod map_rnn;
+mod map_attention;
+mod map_shape;
+mod node;
+mod order;
+pub mod proto;
+pub mod tensor;
 
 use ir::{Graph, Tensor};
 use std::collections::HashMap;
@@ -101,17 +127,33 @@ pub struct ModelInfo {
     pub unsupported: Vec<UnsupportedNode>,
 }
 
+/// Read, decode and import the ONNX model at `path` (external data relative to its folder).
 pub fn load_model(path: &Path, opts: &ImportOptions) -> Result<Model, ImportError> {
-    let _ = (path, opts);
-    Err(ImportError::Invalid("ONNX import not implemented yet".into()))
+    let bytes = load::read_file(path)?;
+    load_model_bytes(&bytes, Some(load::model_dir(path)), opts)
 }
 
+/// Decode and import a serialized ModelProto. `base_dir` is the folder external data is read
+/// from (None: external data is rejected).
+pub fn load_model_bytes(bytes: &[u8], base_dir: Option<&Path>, opts: &ImportOptions) -> Result<Model, ImportError> {
+    let model = load::decode_model(bytes)?;
+    let src = tensor::TensorSource { base_dir, max_bytes: opts.max_tensor_bytes };
+    import::import_model(&model, src, opts)
+}
+
+/// Describe the model at `path`, listing every node edgec cannot import.
 pub fn inspect_model(path: &Path) -> Result<ModelInfo, ImportError> {
-    let _ = path;
-    Err(ImportError::Invalid("ONNX import not implemented yet".into()))
+    let bytes = load::read_file(path)?;
+    let model = load::decode_model(&bytes)?;
+    inspect::inspect(&model, Some(load::model_dir(path)))
 }
 
+/// Read a serialized TensorProto (name and value), e.g. ONNX test data `input_0.pb`.
 pub fn read_tensor_file(path: &Path) -> Result<(String, Tensor), ImportError> {
-    let _ = path;
-    Err(ImportError::Invalid("ONNX import not implemented yet".into()))
+    let bytes = load::read_file(path)?;
+    let t = load::decode_tensor(&bytes)?;
+    let src = tensor::TensorSource { base_dir: Some(load::model_dir(path)), max_bytes: ImportOptions::default().max_tensor_bytes };
+    let name = if t.name.is_empty() { path.display().to_string() } else { t.name.clone() };
+    let value = tensor::tensor_from_proto(&t, &name, src)?;
+    Ok((t.name, value))
 }

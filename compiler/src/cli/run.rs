@@ -1,0 +1,123 @@
+//! `edgec run`: runs a model with the reference interpreter and compares or writes its outputs.
+
+use super::RunArgs;
+use crate::compare::{compare, Tolerance};
+use crate::onnx::{load_model, read_tensor_file, ImportOptions};
+use ir::Tensor;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// input_0.pb, input_1.pb… (or output_N.pb) of an ONNX test-data folder.
+fn read_numbered(dir: &Path, prefix: &str) -> Result<Vec<(String, Tensor)>, String> {
+    let mut out = Vec::new();
+    for i in 0.. {
+        let p = dir.join(format!("{prefix}_{i}.pb"));
+        if !p.is_file() {
+            break;
+        }
+        out.push(read_tensor_file(&p).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
+    let model_inputs: Vec<String> = crate::onnx::inspect_model(&a.model)
+        .map_err(|e| e.to_string())?
+        .inputs
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    let (inputs, expected) = if let Some(dir) = &a.test_data {
+        if !dir.is_dir() {
+            return Err(format!("{}: not a folder", dir.display()));
+        }
+        let ins = read_numbered(dir, "input")?;
+        if ins.is_empty() {
+            return Err(format!("{}: no input_0.pb", dir.display()));
+        }
+        let outs = read_numbered(dir, "output")?;
+        if outs.is_empty() {
+            return Err(format!("{}: no output_0.pb", dir.display()));
+        }
+        // Tensor files name the graph input they feed; unnamed ones bind by position.
+        let ins = ins
+            .into_iter()
+            .enumerate()
+            .map(|(i, (n, t))| {
+                if model_inputs.contains(&n) {
+                    Ok((n, t))
+                } else {
+                    model_inputs
+                        .get(i)
+                        .map(|m| (m.clone(), t))
+                        .ok_or_else(|| format!("input_{i}.pb: the model has only {} inputs", model_inputs.len()))
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        (ins, Some(outs))
+    } else {
+        let mut ins = Vec::new();
+        for spec in &a.input {
+            let (name, file) = spec
+                .split_once('=')
+                .ok_or_else(|| format!("--input `{spec}`: expected NAME=FILE.npy"))?;
+            if !model_inputs.iter().any(|m| m == name) {
+                return Err(format!("--input `{name}`: the model has no such input (it has: {})", model_inputs.join(", ")));
+            }
+            ins.push((name.to_string(), crate::npy::read_npy(Path::new(file))?));
+        }
+        (ins, None)
+    };
+    for m in &model_inputs {
+        if !inputs.iter().any(|(n, _)| n == m) {
+            return Err(format!("no value given for model input `{m}` (use --input {m}=FILE.npy or --test-data DIR)"));
+        }
+    }
+    let mut opts = ImportOptions::default();
+    for (n, t) in &inputs {
+        opts.input_shapes.insert(n.clone(), t.shape().to_vec());
+    }
+    let model = load_model(&a.model, &opts).map_err(|e| e.to_string())?;
+    let t0 = std::time::Instant::now();
+    let outputs = ir::interp::run(&model.graph, &inputs).map_err(|e| e.to_string())?;
+    eprintln!("interpreter: {:.3}s", t0.elapsed().as_secs_f64());
+    if let Some(dir) = &a.output_dir {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (name, t) in &outputs {
+            let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+            let p = dir.join(format!("{safe}.npy"));
+            crate::npy::write_npy(&p, t)?;
+            println!("wrote {} ({} {:?})", p.display(), t.dtype(), t.shape());
+        }
+    }
+    let Some(expected) = expected else {
+        if a.output_dir.is_none() {
+            for (name, t) in &outputs {
+                println!("{name}: {} {:?}", t.dtype(), t.shape());
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    if expected.len() != outputs.len() {
+        return Err(format!("the test data has {} outputs, the model {}", expected.len(), outputs.len()));
+    }
+    let tol = Tolerance { atol: a.atol, rtol: a.rtol };
+    let mut ok = true;
+    for ((name, got), (_, want)) in outputs.iter().zip(&expected) {
+        let c = compare(got, want, tol);
+        let verdict = if c.passed() { "PASS" } else { "FAIL" };
+        ok &= c.passed();
+        match &c.structural {
+            Some(s) => println!("{name}: {s} {verdict}"),
+            None => println!(
+                "{name}: max abs {:.3e}, max rel {:.3e}, {} of {} outside tolerance {verdict}",
+                c.max_abs,
+                c.max_rel,
+                c.mismatches,
+                want.len()
+            ),
+        }
+    }
+    println!("{}", if ok { "PASS" } else { "FAIL" });
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Command 2 of the README: the whole test suite (unit, property, filetests, bad-input, ONNX
+# conformance, shared models when ../shared is present). Release mode: the interpreter runs
+# real models and the 1765 conformance cases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec cargo test --workspace --release "$@"
