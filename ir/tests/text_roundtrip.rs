@@ -57,8 +57,20 @@ impl Rng {
         (0..self.below(5)).map(|_| self.usize()).collect()
     }
     fn f32(&mut self) -> f32 {
-        const SPECIAL: [f32; 12] =
-            [0.0, -0.0, 1.0, -1.5, 0.1, 1e-45, f32::MAX, f32::MIN_POSITIVE, f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30];
+        const SPECIAL: [f32; 12] = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            0.1,
+            1e-45,
+            f32::MAX,
+            f32::MIN_POSITIVE,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e30,
+        ];
         match self.below(4) {
             0 => f32::from_bits(self.next() as u32),
             1 => f32::from_bits(0x7f80_0000 | (self.next() as u32 & 0x807f_ffff) | 1), // NaN with payload
@@ -77,8 +89,8 @@ impl Rng {
     }
     fn string(&mut self) -> String {
         const POOL: [char; 30] = [
-            'a', 'Z', '0', '9', '_', '.', '/', ':', '"', '\\', '\n', '\t', '\r', ' ', 'é', '中', '🦀', '\u{1}', '\u{7f}',
-            '%', '#', '-', '{', '}', '(', ')', ',', '=', '?', '\'',
+            'a', 'Z', '0', '9', '_', '.', '/', ':', '"', '\\', '\n', '\t', '\r', ' ', 'é', '中', '🦀', '\u{1}',
+            '\u{7f}', '%', '#', '-', '{', '}', '(', ')', ',', '=', '?', '\'',
         ];
         (0..self.below(9)).map(|_| self.pick(&POOL)).collect()
     }
@@ -137,7 +149,9 @@ impl Rng {
             DType::F32 => t!(self.f32()),
             DType::F64 => t!(self.f64()),
             DType::F16 => t!(if self.bool() { f16::from_bits(self.next() as u16) } else { f16::from_f32(self.f32()) }),
-            DType::BF16 => t!(if self.bool() { bf16::from_bits(self.next() as u16) } else { bf16::from_f32(self.f32()) }),
+            DType::BF16 => {
+                t!(if self.bool() { bf16::from_bits(self.next() as u16) } else { bf16::from_f32(self.f32()) })
+            }
             DType::I8 => t!(self.next() as i8),
             DType::I16 => t!(self.next() as i16),
             DType::I32 => t!(self.next() as i32),
@@ -153,8 +167,9 @@ impl Rng {
     fn unary(&mut self) -> UnaryOp {
         use UnaryOp::*;
         let units = [
-            Abs, Neg, Exp, Log, Sqrt, Reciprocal, Floor, Ceil, Round, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh,
-            Acosh, Atanh, Tanh, Sigmoid, Erf, Sign, Not, BitwiseNot, Relu, Softplus, Softsign, Mish, HardSwish, IsNaN,
+            Abs, Neg, Exp, Log, Sqrt, Reciprocal, Floor, Ceil, Round, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh,
+            Asinh, Acosh, Atanh, Tanh, Sigmoid, Erf, Sign, Not, BitwiseNot, Relu, Softplus, Softsign, Mish, HardSwish,
+            IsNaN,
         ];
         match self.below(units.len() + 11) {
             0 => IsInf { detect_positive: self.bool(), detect_negative: self.bool() },
@@ -173,8 +188,27 @@ impl Rng {
     fn binary(&mut self) -> BinaryOp {
         use BinaryOp::*;
         let units = [
-            Add, Sub, Mul, Div, Pow, Max, Min, And, Or, Xor, Equal, Less, LessOrEqual, Greater, GreaterOrEqual,
-            BitShiftLeft, BitShiftRight, BitwiseAnd, BitwiseOr, BitwiseXor, PRelu,
+            Add,
+            Sub,
+            Mul,
+            Div,
+            Pow,
+            Max,
+            Min,
+            And,
+            Or,
+            Xor,
+            Equal,
+            Less,
+            LessOrEqual,
+            Greater,
+            GreaterOrEqual,
+            BitShiftLeft,
+            BitShiftRight,
+            BitwiseAnd,
+            BitwiseOr,
+            BitwiseXor,
+            PRelu,
         ];
         match self.below(units.len() + 2) {
             0 | 1 => Mod { fmod: self.bool() },
@@ -237,7 +271,12 @@ impl Rng {
             9 => Op::Cast { to: self.dtype(), saturate: self.bool() },
             10 => Op::MatMul { trans_a: self.bool(), trans_b: self.bool() },
             11 => Op::MatMulInteger,
-            12 => Op::QuantizeLinear { axis: self.i64(), block_size: self.usize(), to: self.dtype(), saturate: self.bool() },
+            12 => Op::QuantizeLinear {
+                axis: self.i64(),
+                block_size: self.usize(),
+                to: self.dtype(),
+                saturate: self.bool(),
+            },
             13 => Op::DequantizeLinear { axis: self.i64(), block_size: self.usize(), to: self.opt(|r| r.dtype()) },
             14 => Op::Conv(self.conv()),
             15 => Op::ConvInteger(self.conv()),
@@ -266,7 +305,12 @@ impl Rng {
                 let kind = self.pick(&[Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare]);
                 Op::Reduce { kind, keepdims: self.bool(), noop_with_empty_axes: self.bool() }
             }
-            19 => Op::ArgReduce { max: self.bool(), axis: self.i64(), keepdims: self.bool(), select_last_index: self.bool() },
+            19 => Op::ArgReduce {
+                max: self.bool(),
+                axis: self.i64(),
+                keepdims: self.bool(),
+                select_last_index: self.bool(),
+            },
             20 => {
                 let kind = self.pick(&[SoftmaxKind::Softmax, SoftmaxKind::LogSoftmax, SoftmaxKind::Hardmax]);
                 Op::Softmax { kind, axis: self.i64() }
@@ -313,7 +357,14 @@ impl Rng {
                 mode: self.resize_mode(),
                 coord: {
                     use CoordTransform::*;
-                    self.pick(&[HalfPixel, HalfPixelSymmetric, PytorchHalfPixel, AlignCorners, Asymmetric, TfCropAndResize])
+                    self.pick(&[
+                        HalfPixel,
+                        HalfPixelSymmetric,
+                        PytorchHalfPixel,
+                        AlignCorners,
+                        Asymmetric,
+                        TfCropAndResize,
+                    ])
                 },
                 nearest: {
                     use NearestMode::*;
@@ -423,7 +474,8 @@ fn value_key(g: &Graph, v: ValueId) -> (String, u32) {
 fn assert_same(a: &Graph, b: &Graph) {
     assert_eq!(a.name, b.name);
     assert_eq!(a.node_count(), b.node_count());
-    let names = |g: &Graph| g.inputs().iter().map(|&i| (g.node(i).name.clone(), g.node(i).outputs.clone())).collect::<Vec<_>>();
+    let names =
+        |g: &Graph| g.inputs().iter().map(|&i| (g.node(i).name.clone(), g.node(i).outputs.clone())).collect::<Vec<_>>();
     assert_eq!(names(a), names(b));
     for id in a.node_ids() {
         let n = a.node(id);
@@ -554,7 +606,16 @@ fn example_is_canonical() {
     let bits: Vec<u32> = w.iter().map(|x| x.to_bits()).collect();
     assert_eq!(
         bits,
-        vec![1.0f32.to_bits(), 2.5f32.to_bits(), 0x8000_0000, 0x7fc0_0000, 0x7f80_0000, 0xff80_0000, 1e-7f32.to_bits(), 0xffc0_0001]
+        vec![
+            1.0f32.to_bits(),
+            2.5f32.to_bits(),
+            0x8000_0000,
+            0x7fc0_0000,
+            0x7f80_0000,
+            0xff80_0000,
+            1e-7f32.to_bits(),
+            0xffc0_0001
+        ]
     );
     let big = g.const_value(ValueId::new(g.find_node("big").unwrap(), 0)).unwrap();
     assert_eq!(big.to_le_bytes(), (1u8..=17).collect::<Vec<_>>());
@@ -666,7 +727,10 @@ fn parse_errors_are_precise() {
 #[test]
 fn weird_names_and_dims_round_trip() {
     let mut g = Graph::new("my model/v1");
-    let x = g.add_input("input:0", TensorType::new(DType::F32, vec![Dim::Sym("batch size".into()), Dim::Sym("?7".into()), 3.into()]));
+    let x = g.add_input(
+        "input:0",
+        TensorType::new(DType::F32, vec![Dim::Sym("batch size".into()), Dim::Sym("?7".into()), 3.into()]),
+    );
     let c = g.add_const("", Arc::new(Tensor::from_vec(&[0], Vec::<f32>::new()).unwrap()));
     let id = g
         .add_node("/layers.0/Add\n\"q\"", Op::Binary(BinaryOp::Add), &[Some(x), Some(c)], vec![g.value_type(x).clone()])

@@ -168,7 +168,9 @@ pub fn map_node(cx: &mut Cx) -> Outs {
         .or_else(|| map_rnn::map(cx, op))
         .or_else(|| super::map_attention::map(cx, op))
         .or_else(|| map_misc::map(cx, op))
-        .or_else(|| map_loss::map(cx, op));
+        .or_else(|| map_loss::map(cx, op))
+        .or_else(|| super::map_qlinear::map(cx, op))
+        .or_else(|| super::map_function_ops::map(cx, op));
     match r {
         Some(r) => r,
         None => Err(n.unsupported(unsupported_reason(op))),

@@ -1,4 +1,4 @@
-//! ONNX Attention (opset 23) → `Op::Attention`: 3-D inputs are split into heads
+//! ONNX RotaryEmbedding → `Op::RotaryEmbedding` (same inputs), and ONNX Attention (opset 23) → `Op::Attention`: 3-D inputs are split into heads
 //! (reshape + transpose) and merged back; KV cache inputs/outputs, nonpad_kv_seqlen and
 //! qk_matmul outputs are not supported.
 
@@ -9,6 +9,7 @@ use ir::{AttentionAttrs, Op, ValueId, F32};
 pub fn map(cx: &mut Cx, op: &str) -> Option<Outs> {
     match op {
         "Attention" => Some(attention(cx)),
+        "RotaryEmbedding" => Some(rotary(cx)),
         _ => None,
     }
 }
@@ -103,4 +104,23 @@ fn split_heads(cx: &mut Cx, x: ValueId, heads: i64) -> Result<ValueId, ImportErr
         },
         &[Some(r)],
     )
+}
+
+fn rotary(cx: &mut Cx) -> Outs {
+    let n = cx.n;
+    let ins = cx.inputs_upto(4)?;
+    cx.req(0, "X")?;
+    cx.req(1, "cos_cache")?;
+    cx.req(2, "sin_cache")?;
+    let interleaved = n.flag("interleaved", false)?;
+    let rotary_dim = n.usize_or("rotary_embedding_dim", 0)?;
+    let num_heads = n.usize_or("num_heads", 0)?;
+    Ok(vec![cx.main1(
+        Op::RotaryEmbedding {
+            interleaved,
+            rotary_dim,
+            num_heads,
+        },
+        &ins,
+    )?])
 }

@@ -150,7 +150,7 @@ fn pads(cx: &Cx, k: usize) -> Result<Vec<usize>, ImportError> {
 }
 
 /// Conv attributes with ONNX defaults; `kernel_shape` defaults to the weight's spatial dims.
-fn conv_attrs(cx: &mut Cx, w: ValueId) -> Result<ConvAttrs, ImportError> {
+pub fn conv_attrs(cx: &mut Cx, w: ValueId) -> Result<ConvAttrs, ImportError> {
     let n = cx.n;
     let kernel_shape = match n.usizes("kernel_shape")? {
         Some(k) if !k.is_empty() => k,

@@ -239,7 +239,9 @@ fn parse_keyword<K: Keyword>(c: &mut Cursor) -> Result<K, IrError> {
     match c.next_tok() {
         Some(Tok::Ident(s)) => K::from_keyword(&s)
             .ok_or_else(|| c.err_prev(format!("unknown {} `{s}`; expected one of: {}", K::WHAT, K::ALL.join(", ")))),
-        other => Err(c.err_prev(format!("expected a {} ({}), found {}", K::WHAT, K::ALL.join(", "), Cursor::show(other)))),
+        other => {
+            Err(c.err_prev(format!("expected a {} ({}), found {}", K::WHAT, K::ALL.join(", "), Cursor::show(other))))
+        }
     }
 }
 
@@ -255,7 +257,17 @@ macro_rules! keyword_attr {
         }
     )*};
 }
-keyword_attr!(AutoPad, ScatterReduction, PadMode, ResizeMode, CoordTransform, NearestMode, KeepAspect, RnnDirection, GridPadding);
+keyword_attr!(
+    AutoPad,
+    ScatterReduction,
+    PadMode,
+    ResizeMode,
+    CoordTransform,
+    NearestMode,
+    KeepAspect,
+    RnnDirection,
+    GridPadding
+);
 
 /// `tanh`, `leaky_relu(alpha = 0.01)`, `affine(alpha = 1.0, beta = 0.0)`.
 impl AttrValue for RnnActivation {
@@ -314,11 +326,25 @@ macro_rules! heads {
 }
 
 fn conv0() -> ConvAttrs {
-    ConvAttrs { kernel_shape: vec![], strides: vec![], dilations: vec![], pads: vec![], auto_pad: AutoPad::NotSet, group: 1 }
+    ConvAttrs {
+        kernel_shape: vec![],
+        strides: vec![],
+        dilations: vec![],
+        pads: vec![],
+        auto_pad: AutoPad::NotSet,
+        group: 1,
+    }
 }
 
 fn rnn0(kind: RnnKind) -> Op {
-    Op::Rnn(RnnAttrs { kind, direction: RnnDirection::Forward, hidden_size: 0, activations: vec![], clip: None, batch_major: false })
+    Op::Rnn(RnnAttrs {
+        kind,
+        direction: RnnDirection::Forward,
+        hidden_size: 0,
+        activations: vec![],
+        clip: None,
+        batch_major: false,
+    })
 }
 
 fn softmax0(kind: SoftmaxKind) -> Op {
@@ -475,9 +501,11 @@ pub fn visit_op<V: Visitor>(op: &mut Op, v: &mut V) -> Result<(), IrError> {
                     v.attr("detect_positive", detect_positive)?;
                     v.attr("detect_negative", detect_negative)
                 }
-                U::LeakyRelu { alpha } | U::Elu { alpha } | U::Celu { alpha } | U::ThresholdedRelu { alpha } | U::Swish { alpha } => {
-                    v.attr("alpha", alpha)
-                }
+                U::LeakyRelu { alpha }
+                | U::Elu { alpha }
+                | U::Celu { alpha }
+                | U::ThresholdedRelu { alpha }
+                | U::Swish { alpha } => v.attr("alpha", alpha),
                 U::Selu { alpha, gamma } => {
                     v.attr("alpha", alpha)?;
                     v.attr("gamma", gamma)
@@ -844,13 +872,15 @@ impl Visitor for ParseVisitor {
     fn kind<K: Keyword>(&mut self, k: &mut K) -> Result<(), IrError> {
         self.kind_used = true;
         let Some(s) = &self.kind else {
-            return Err(self.err(
-                self.line,
-                format!("{} needs a {} suffix, one of: {}", self.what, K::WHAT, K::ALL.join(", ")),
-            ));
+            return Err(
+                self.err(self.line, format!("{} needs a {} suffix, one of: {}", self.what, K::WHAT, K::ALL.join(", ")))
+            );
         };
         *k = K::from_keyword(s).ok_or_else(|| {
-            self.err(self.line, format!("unknown {} `{s}` in {}; expected one of: {}", K::WHAT, self.what, K::ALL.join(", ")))
+            self.err(
+                self.line,
+                format!("unknown {} `{s}` in {}; expected one of: {}", K::WHAT, self.what, K::ALL.join(", ")),
+            )
         })?;
         Ok(())
     }

@@ -112,7 +112,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, IrError> {
                         it.next();
                     }
                     if end == start + 1 {
-                        return Err(err(line, "expected a value name after `%` (quote names with other characters: %\"a/b\")".into()));
+                        return Err(err(
+                            line,
+                            "expected a value name after `%` (quote names with other characters: %\"a/b\")".into(),
+                        ));
                     }
                     toks.push(Token { tok: Tok::Value(src[start + 1..end].to_string()), line });
                 }
@@ -169,12 +172,16 @@ fn lex_string(it: &mut std::iter::Peekable<std::str::CharIndices<'_>>, line: usi
     let err = |msg: &str| IrError::Parse { line, msg: msg.to_string() };
     let mut s = String::new();
     loop {
-        let Some((_, c)) = it.next() else { return Err(err("unterminated string")) };
+        let Some((_, c)) = it.next() else {
+            return Err(err("unterminated string"));
+        };
         match c {
             '"' => return Ok(s),
             '\n' => return Err(err("unterminated string (write newlines as \\n)")),
             '\\' => {
-                let Some((_, e)) = it.next() else { return Err(err("unterminated string")) };
+                let Some((_, e)) = it.next() else {
+                    return Err(err("unterminated string"));
+                };
                 match e {
                     'n' => s.push('\n'),
                     't' => s.push('\t'),

@@ -78,7 +78,8 @@ pub fn parse_type(c: &mut Cursor) -> Result<TensorType, IrError> {
             c.skip_newlines();
             let d = match c.next_tok() {
                 Some(Tok::Num(s)) => Dim::Static(
-                    s.parse::<usize>().map_err(|_| c.err_prev(format!("bad dimension `{s}` (want a size or a name)")))?,
+                    s.parse::<usize>()
+                        .map_err(|_| c.err_prev(format!("bad dimension `{s}` (want a size or a name)")))?,
                 ),
                 Some(Tok::Ident(s)) => Dim::Sym(s),
                 Some(Tok::Str(s)) => Dim::Sym(s),
@@ -349,9 +350,8 @@ pub fn fmt_tensor(t: &Tensor, opts: &PrintOptions, out: &mut String) {
 
 pub fn parse_tensor(c: &mut Cursor) -> Result<Tensor, IrError> {
     let ty = parse_type(c)?;
-    let shape: Vec<usize> = ty
-        .static_shape()
-        .ok_or_else(|| c.err_prev(format!("constants need a static shape, got {}", fmt_type(&ty))))?;
+    let shape: Vec<usize> =
+        ty.static_shape().ok_or_else(|| c.err_prev(format!("constants need a static shape, got {}", fmt_type(&ty))))?;
     if !ty.dtype.is_supported() {
         return Err(c.err_prev(format!("constants of dtype {} are not supported", ty.dtype)));
     }
@@ -361,7 +361,11 @@ pub fn parse_tensor(c: &mut Cursor) -> Result<Tensor, IrError> {
         .ok_or_else(|| c.err_prev(format!("shape {} has too many elements", fmt_type(&ty))))?;
     match c.next_tok() {
         Some(Tok::Ident(s)) if s == "dense" => {}
-        other => return Err(c.err_prev(format!("expected `dense<…>` after the constant's type, found {}", Cursor::show(other)))),
+        other => {
+            return Err(
+                c.err_prev(format!("expected `dense<…>` after the constant's type, found {}", Cursor::show(other)))
+            )
+        }
     }
     c.expect('<', "after `dense`")?;
     let t = match c.peek() {
@@ -375,7 +379,8 @@ pub fn parse_tensor(c: &mut Cursor) -> Result<Tensor, IrError> {
         Some(Tok::Num(h)) if h.starts_with("0x") => {
             let h = h[2..].to_string();
             c.next_tok();
-            let bytes = decode_hex(&h).ok_or_else(|| c.err_prev("bad hex data: want an even number of hex digits".into()))?;
+            let bytes =
+                decode_hex(&h).ok_or_else(|| c.err_prev("bad hex data: want an even number of hex digits".into()))?;
             if ty.dtype == DType::Bool && bytes.iter().any(|&b| b > 1) {
                 return Err(c.err_prev("bad bool data: bytes must be 00 or 01".into()));
             }

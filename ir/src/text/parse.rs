@@ -66,7 +66,9 @@ fn parse_syntax(c: &mut Cursor) -> Result<Syntax, IrError> {
         let line = c.line();
         let pname = match c.next_tok() {
             Some(Tok::Value(s)) => s,
-            other => return Err(c.err_prev(format!("expected a graph input `%name: type`, found {}", Cursor::show(other)))),
+            other => {
+                return Err(c.err_prev(format!("expected a graph input `%name: type`, found {}", Cursor::show(other))))
+            }
         };
         c.expect(':', &format!("after graph input `%{}`", fmt_name(&pname)))?;
         params.push((pname, parse_type(c)?, line));
@@ -120,7 +122,11 @@ fn parse_return(c: &mut Cursor) -> Result<Vec<(Ref, Option<String>)>, IrError> {
         let alias = if c.eat_ident("as") {
             match c.next_tok() {
                 Some(Tok::Str(s)) => Some(s),
-                other => return Err(c.err_prev(format!("expected a quoted output name after `as`, found {}", Cursor::show(other)))),
+                other => {
+                    return Err(
+                        c.err_prev(format!("expected a quoted output name after `as`, found {}", Cursor::show(other)))
+                    )
+                }
             }
         } else {
             None
@@ -230,12 +236,20 @@ fn build(s: Syntax) -> Result<Graph, IrError> {
                 let count = st.count.unwrap_or(1);
                 let types = match st.types {
                     Some(ts) if ts.len() != count => {
-                        return Err(perr(line, format!("`%{named}` declares {count} outputs but lists {} types", ts.len())))
+                        return Err(perr(
+                            line,
+                            format!("`%{named}` declares {count} outputs but lists {} types", ts.len()),
+                        ))
                     }
                     Some(ts) => ts,
                     None if count == 0 => vec![],
                     None if count == 1 => vec![t.ty()],
-                    None => return Err(perr(line, format!("`%{named}` declares {count} outputs: list their types after `:`"))),
+                    None => {
+                        return Err(perr(
+                            line,
+                            format!("`%{named}` declares {count} outputs: list their types after `:`"),
+                        ))
+                    }
                 };
                 let v = g.add_const(st.name.clone(), t);
                 g.node_mut(v.node).outputs = types;
@@ -245,10 +259,18 @@ fn build(s: Syntax) -> Result<Graph, IrError> {
                 let types = match st.types {
                     Some(ts) => ts,
                     None if st.count == Some(0) => vec![],
-                    None => return Err(perr(line, format!("`%{named}` has no output types: write `: <type>, …` after the op"))),
+                    None => {
+                        return Err(perr(
+                            line,
+                            format!("`%{named}` has no output types: write `: <type>, …` after the op"),
+                        ))
+                    }
                 };
                 if let Some(count) = st.count.filter(|&n| n != types.len()) {
-                    return Err(perr(line, format!("`%{named}` declares {count} outputs but lists {} types", types.len())));
+                    return Err(perr(
+                        line,
+                        format!("`%{named}` declares {count} outputs but lists {} types", types.len()),
+                    ));
                 }
                 let filled: Vec<bool> = args.iter().map(Option::is_some).collect();
                 arity(&op).check(&filled, types.len()).map_err(|m| perr(line, format!("`{spelled}` {m}")))?;

@@ -147,7 +147,10 @@ fn sample<T: Element>(x: &ArrayD<T>, grid: &[f64], s: &Sampler, out: &[usize]) -
     let in_size: usize = spatial.iter().product();
     let out_locs: usize = out[2..].iter().product();
     let total = check_size(out, "grid_sample output")?;
-    if spatial.contains(&0) && total > 0 {
+    if total == 0 {
+        return Ok(ArrayD::from_elem(IxDyn(out), T::default()));
+    }
+    if spatial.contains(&0) {
         invalid!("grid_sample: cannot sample from X of shape {xs:?} with an empty spatial dim");
     }
     let data = std_data(x);
