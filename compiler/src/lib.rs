@@ -5,3 +5,4 @@ pub mod onnx;
 pub mod compare;
 pub mod npy;
 pub mod cli;
+pub mod native;

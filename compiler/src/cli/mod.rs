@@ -1,7 +1,9 @@
 //! Subcommands of the `edgec` command line (argument definitions and dispatch).
 
+mod compile;
 mod inspect;
 mod run;
+mod targets;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,6 +24,10 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Run a model with the reference interpreter, on ONNX test data or .npy inputs.
     Run(RunArgs),
+    /// List the device profiles, or show one (a built-in name, `host`, or a .toml file) in full.
+    Targets(targets::TargetsArgs),
+    /// Compile a model to native code for a device: <name>.o, lib<name>.a, <name>.h, <name>.json.
+    Compile(compile::CompileArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -53,6 +59,10 @@ pub struct RunArgs {
     /// Relative tolerance for --test-data.
     #[arg(long, default_value_t = 1e-4)]
     pub rtol: f64,
+    /// Compile for this device profile (a name from `edgec targets`, `host`, or a .toml file) and
+    /// run the native code (under qemu-user for other ISAs) instead of the interpreter.
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 /// Run a parsed command line; returns the process exit code.
@@ -60,5 +70,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Inspect(a) => inspect::inspect(&a),
         Command::Run(a) => run::run(&a),
+        Command::Targets(a) => targets::targets(&a),
+        Command::Compile(a) => compile::compile(&a),
     }
 }

@@ -79,8 +79,14 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
     }
     let model = load_model(&a.model, &opts).map_err(|e| e.to_string())?;
     let t0 = std::time::Instant::now();
-    let outputs = ir::interp::run(&model.graph, &inputs).map_err(|e| e.to_string())?;
-    eprintln!("interpreter: {:.3}s", t0.elapsed().as_secs_f64());
+    let outputs = match &a.target {
+        None => {
+            let o = ir::interp::run(&model.graph, &inputs).map_err(|e| e.to_string())?;
+            eprintln!("interpreter: {:.3}s", t0.elapsed().as_secs_f64());
+            o
+        }
+        Some(t) => run_native(&model.graph, t, &a.model, &inputs)?,
+    };
     if let Some(dir) = &a.output_dir {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for (name, t) in &outputs {
@@ -120,4 +126,31 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
     }
     println!("{}", if ok { "PASS" } else { "FAIL" });
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Compile for a profile, link with the harness, run (natively or under qemu).
+fn run_native(g: &ir::Graph, target: &str, model: &Path, inputs: &[(String, Tensor)]) -> Result<Vec<(String, Tensor)>, String> {
+    let profile = targets::Profile::resolve(target).map_err(|e| e.to_string())?;
+    let t0 = std::time::Instant::now();
+    let name = crate::native::default_name(model);
+    let art = crate::native::compile(g, &profile, &name, codegen::Keep::default())?;
+    let t1 = std::time::Instant::now();
+    let linked = crate::native::link(&art, &profile)?;
+    // Graph inputs in order, taken by name from what was given.
+    let mut ordered = vec![];
+    for &id in g.inputs() {
+        let n = &g.node(id).name;
+        let t = inputs.iter().find(|(m, _)| m == n).ok_or_else(|| format!("no value for input `{n}`"))?;
+        ordered.push(t.1.clone());
+    }
+    let t2 = std::time::Instant::now();
+    let (outs, _) = linked.run(&ordered, None)?;
+    eprintln!(
+        "{}: compiled in {:.2}s, linked in {:.2}s, ran in {:.3}s",
+        profile.name,
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        t2.elapsed().as_secs_f64()
+    );
+    Ok(g.outputs().iter().map(|(n, _)| n.clone()).zip(outs).collect())
 }

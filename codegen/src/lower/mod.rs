@@ -1,0 +1,151 @@
+//! Lowering one IR node to one MLIR kernel function. A kernel takes its present inputs, then
+//! its outputs, then (if it asked for one) a scratch buffer, all as statically shaped memrefs;
+//! constant inputs are also visible at compile time (shapes, axes, pads, …).
+
+mod elementwise;
+mod matmul;
+mod movement;
+
+use crate::error::{CodegenError, Result};
+use crate::mlir::{memref_type, Func};
+use ir::{DType, Graph, Node, NodeId, Op, Tensor, ValueId};
+use std::sync::Arc;
+
+/// What kernels know of the device.
+#[derive(Clone, Debug)]
+pub struct KernelTarget {
+    /// f32 lanes in one vector register.
+    pub f32_lanes: usize,
+    pub vector_registers: usize,
+    pub l1_bytes: usize,
+    pub l2_bytes: usize,
+}
+
+/// A kernel argument.
+#[derive(Clone, Debug)]
+pub struct Operand {
+    /// SSA name of the memref argument.
+    pub mem: String,
+    /// Its MLIR type.
+    pub mty: String,
+    pub shape: Vec<usize>,
+    pub dt: DType,
+    /// The value, when it is a constant known at compile time.
+    pub konst: Option<Arc<Tensor>>,
+}
+
+impl Operand {
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+pub struct Kernel<'a> {
+    pub f: Func,
+    pub node: &'a Node,
+    pub ins: Vec<Option<Operand>>,
+    pub outs: Vec<Operand>,
+    pub scratch: Option<(String, usize)>,
+    pub target: &'a KernelTarget,
+}
+
+impl Kernel<'_> {
+    /// Input `i`, which must be present.
+    pub fn input(&self, i: usize) -> Result<&Operand> {
+        self.ins.get(i).and_then(|o| o.as_ref()).ok_or_else(|| CodegenError::Unsupported {
+            node: self.node.name.clone(),
+            op: self.node.op.name().into(),
+            reason: format!("input {i} is missing"),
+        })
+    }
+
+    pub fn unsupported<T>(&self, reason: impl Into<String>) -> Result<T> {
+        Err(CodegenError::Unsupported {
+            node: self.node.name.clone(),
+            op: self.node.op.name().into(),
+            reason: reason.into(),
+        })
+    }
+
+    /// A constant input as i64 values (shapes, axes, …), or an error naming it.
+    pub fn const_i64(&self, i: usize, what: &str) -> Result<Option<Vec<i64>>> {
+        match self.ins.get(i).and_then(|o| o.as_ref()) {
+            None => Ok(None),
+            Some(o) => match &o.konst {
+                Some(t) => Ok(Some(t.to_i64_vec())),
+                None => self.unsupported(format!("{what} (input {i}) must be a constant to compile")),
+            },
+        }
+    }
+}
+
+fn static_shape(g: &Graph, v: ValueId, node: &Node) -> Result<Vec<usize>> {
+    g.value_type(v).static_shape().ok_or_else(|| CodegenError::Unsupported {
+        node: node.name.clone(),
+        op: node.op.name().into(),
+        reason: format!(
+            "shape {:?} is not static; give the model's inputs fixed shapes (--input-shape)",
+            g.value_type(v).dims
+        ),
+    })
+}
+
+/// Scratch bytes a node's kernel needs (asked before memory planning).
+pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
+    let node = g.node(id);
+    match &node.op {
+        Op::MatMul { .. } => matmul::scratch_bytes(g, id, t),
+        _ => 0,
+    }
+}
+
+/// Lower node `id` into a kernel function named `name`.
+pub fn lower(g: &Graph, id: NodeId, name: &str, t: &KernelTarget, scratch: usize) -> Result<String> {
+    let node = g.node(id);
+    let mut f = Func::new(name);
+    let mut ins = vec![];
+    for v in g.node_inputs(id) {
+        ins.push(match v {
+            None => None,
+            Some(v) => {
+                let shape = static_shape(g, v, node)?;
+                let dt = g.value_type(v).dtype;
+                check_dtype(node, dt)?;
+                let mty = memref_type(&shape, dt);
+                Some(Operand { mem: f.arg(&mty), mty, shape, dt, konst: g.const_value(v).cloned() })
+            }
+        });
+    }
+    let mut outs = vec![];
+    for (port, ty) in node.outputs.iter().enumerate() {
+        let shape = static_shape(g, ValueId::new(id, port as u32), node)?;
+        check_dtype(node, ty.dtype)?;
+        let mty = memref_type(&shape, ty.dtype);
+        outs.push(Operand { mem: f.arg(&mty), mty, shape, dt: ty.dtype, konst: None });
+    }
+    let scratch = (scratch > 0).then(|| (f.arg(format!("memref<{scratch}xi8>")), scratch));
+    let mut k = Kernel { f, node, ins, outs, scratch, target: t };
+    dispatch(&mut k)?;
+    Ok(k.f.finish())
+}
+
+fn check_dtype(node: &Node, dt: DType) -> Result<()> {
+    if crate::mlir::elem_type(dt).is_none() {
+        return Err(CodegenError::Unsupported {
+            node: node.name.clone(),
+            op: node.op.name().into(),
+            reason: format!("dtype {dt} is not compiled"),
+        });
+    }
+    Ok(())
+}
+
+fn dispatch(k: &mut Kernel) -> Result<()> {
+    match &k.node.op {
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip | Op::Cast { .. } => elementwise::lower(k),
+        Op::MatMul { .. } => matmul::lower(k),
+        Op::Reshape { .. } | Op::Squeeze | Op::Unsqueeze | Op::Flatten { .. } => movement::copy(k),
+        Op::Transpose { .. } => movement::transpose(k),
+        op => k.unsupported(format!("no kernel for {} yet", op.name())),
+    }
+}

@@ -1,0 +1,85 @@
+//! `edgec compile`: ONNX model → native code for a device profile, plus the C header and the
+//! JSON manifest; `--emit` also writes the intermediate stages as text.
+
+use crate::onnx::{load_model, ImportOptions};
+use clap::ValueEnum;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The edgec IR that is compiled (<name>.ir).
+    Ir,
+    /// The generated MLIR (<name>.mlir) and its LLVM-dialect form (<name>.llvm.mlir).
+    Mlir,
+    /// Optimised LLVM IR (<name>.ll).
+    Llvm,
+    /// Assembly for the target (<name>.s).
+    Asm,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompileArgs {
+    /// The ONNX model file.
+    pub model: PathBuf,
+    /// Device profile: a name from `edgec targets`, `host`, or a path to a .toml profile.
+    #[arg(long, default_value = "host")]
+    pub target: String,
+    /// Output folder (created if missing).
+    #[arg(short = 'o', long = "out-dir")]
+    pub out_dir: PathBuf,
+    /// Name of the compiled model: prefix of every C symbol and file name (default: the file
+    /// stem, or the folder name for `model.onnx`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Also write these stages as text (repeatable).
+    #[arg(long, value_enum)]
+    pub emit: Vec<Emit>,
+    /// Fix an input's shape, as NAME=1x3x224x224 (repeatable); needed for dynamic dims.
+    #[arg(long = "input-shape", value_name = "NAME=DIMS")]
+    pub input_shape: Vec<String>,
+}
+
+pub fn parse_input_shapes(specs: &[String], opts: &mut ImportOptions) -> Result<(), String> {
+    for s in specs {
+        let (name, dims) = s.split_once('=').ok_or_else(|| format!("--input-shape `{s}`: expected NAME=DIMS"))?;
+        let dims: Result<Vec<usize>, _> =
+            if dims.is_empty() { Ok(vec![]) } else { dims.split(['x', ',']).map(|d| d.trim().parse::<usize>()).collect() };
+        let dims = dims.map_err(|_| format!("--input-shape `{s}`: dims must be non-negative integers like 1x3x224x224"))?;
+        opts.input_shapes.insert(name.to_string(), dims);
+    }
+    Ok(())
+}
+
+pub fn compile(a: &CompileArgs) -> Result<ExitCode, String> {
+    let profile = targets::Profile::resolve(&a.target).map_err(|e| e.to_string())?;
+    let mut opts = ImportOptions::default();
+    parse_input_shapes(&a.input_shape, &mut opts)?;
+    let model = load_model(&a.model, &opts).map_err(|e| e.to_string())?;
+    let name = match &a.name {
+        Some(n) => codegen::c_identifier(n),
+        None => crate::native::default_name(&a.model),
+    };
+    let keep = codegen::Keep {
+        llvm_dialect: a.emit.contains(&Emit::Mlir),
+        llvm_ir: a.emit.contains(&Emit::Llvm),
+        asm: a.emit.contains(&Emit::Asm),
+    };
+    let t0 = std::time::Instant::now();
+    let art = crate::native::compile(&model.graph, &profile, &name, keep)?;
+    let ir_text = a.emit.contains(&Emit::Ir).then(|| ir::text::print(&model.graph, ir::text::PrintOptions { elide_above: Some(16) }));
+    let files = crate::native::write_artifacts(&a.out_dir, &art, ir_text.as_deref())?;
+    eprintln!(
+        "compiled {} for {} ({}) in {:.2}s: workspace {} B, weights {} B",
+        a.model.display(),
+        profile.name,
+        profile.llvm.triple,
+        t0.elapsed().as_secs_f64(),
+        art.manifest.workspace_bytes,
+        art.manifest.weights_bytes
+    );
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
