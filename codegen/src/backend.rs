@@ -123,10 +123,10 @@ pub fn lower(
     });
     let mut module = MlirModule::parse(&mctx, mlir).ok_or_else(|| CodegenError::Mlir {
         stage: "parse",
-        message: diags.borrow().join("\n"),
+        message: with_source_lines(&diags.borrow(), mlir),
     })?;
     if !module.as_operation().verify() {
-        return Err(CodegenError::Mlir { stage: "verify", message: diags.borrow().join("\n") });
+        return Err(CodegenError::Mlir { stage: "verify", message: with_source_lines(&diags.borrow(), mlir) });
     }
     let pm = PassManager::new(&mctx);
     parse_pass_pipeline(pm.as_operation_pass_manager(), MLIR_PIPELINE)
@@ -216,4 +216,21 @@ fn set_function_attributes(ctx: &Context, m: &Module, spec: &TargetSpec) {
         }
         f = func.get_next_function();
     }
+}
+
+/// Diagnostics with the generated source line each one points at (`loc("-":LINE:COL)`).
+fn with_source_lines(diags: &[String], src: &str) -> String {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut out = vec![];
+    for d in diags {
+        out.push(d.clone());
+        if let Some(rest) = d.split("loc(\"-\":").nth(1) {
+            if let Some(n) = rest.split(':').next().and_then(|n| n.parse::<usize>().ok()) {
+                if let Some(l) = lines.get(n.wrapping_sub(1)) {
+                    out.push(format!("  at line {n}: {}", l.trim()));
+                }
+            }
+        }
+    }
+    out.join("\n")
 }

@@ -126,7 +126,7 @@ pub fn unary(f: &mut Func, op: &UnaryOp, x: &str, dt: DType) -> Result<String, W
                     (true, true) => f.op(format!("arith.ori {p}, {n} : i1")),
                     (true, false) => p,
                     (false, true) => n,
-                    (false, false) => f.cst("false", "i1"),
+                    (false, false) => f.cst("0", "i1"),
                 }
             }
             LeakyRelu { alpha } => {
@@ -219,7 +219,7 @@ pub fn unary(f: &mut Func, op: &UnaryOp, x: &str, dt: DType) -> Result<String, W
     if let Scalar::Bool = s {
         return match op {
             Not => {
-                let t1 = f.cst("true", "i1");
+                let t1 = f.cst("1", "i1");
                 Ok(f.op(format!("arith.xori {x}, {t1} : i1")))
             }
             _ => Err(format!("{op:?} is not defined for bool")),
@@ -356,7 +356,7 @@ pub fn binary(f: &mut Func, op: &BinaryOp, a: &str, b: &str, da: DType, db: DTyp
                     // Guard the UB cases: b == 0 gives 0; MIN / -1 wraps (Div) or gives 0 (Mod).
                     let bz = f.op(format!("arith.cmpi eq, {b}, {z} : {t}"));
                     let mut safe_b = select(f, &bz, &one, b, s);
-                    let mut ovf = f.cst("false", "i1");
+                    let mut ovf = f.cst("0", "i1");
                     if signed {
                         let m1 = f.iconst(-1, s);
                         let min = f.cst(format!("{}", i64::MIN >> (64 - bits)), &t);

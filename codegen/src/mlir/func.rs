@@ -84,7 +84,7 @@ impl Func {
             Scalar::Float(32) => self.cst(format!("0x{:08X}", (x as f32).to_bits()), "f32"),
             Scalar::Float(_) => self.cst(format!("0x{:016X}", x.to_bits()), "f64"),
             Scalar::Int { bits, .. } => self.cst(format!("{}", x as i64), &format!("i{bits}")),
-            Scalar::Bool => self.cst(if x != 0.0 { "true" } else { "false" }, "i1"),
+            Scalar::Bool => self.cst(if x != 0.0 { "1" } else { "0" }, "i1"),
         }
     }
 
@@ -92,7 +92,7 @@ impl Func {
     pub fn iconst(&mut self, x: i64, s: Scalar) -> String {
         match s {
             Scalar::Int { bits, .. } => self.cst(x.to_string(), &format!("i{bits}")),
-            Scalar::Bool => self.cst(if x != 0 { "true" } else { "false" }, "i1"),
+            Scalar::Bool => self.cst(if x != 0 { "1" } else { "0" }, "i1"),
             Scalar::Float(_) => self.fconst(x as f64, s),
         }
     }
