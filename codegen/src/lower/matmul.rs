@@ -1,18 +1,22 @@
-//! MatMul (numpy semantics: broadcast batch dims, 1-D operands, transpose flags). The general
-//! form is one `linalg.generic` with a reduction dim over K.
+//! MatMul (numpy semantics: broadcast batch dims, 1-D operands, transpose flags). f32 with a
+//! wide enough N takes the register-tiled kernel in `matmul_f32.rs`; everything else is one
+//! `linalg.generic` with a reduction dim over K.
 
 use super::{Kernel, KernelTarget};
 use crate::error::Result;
 use crate::mlir::{elem_type, Scalar};
 use ir::{Graph, NodeId, Op};
 
-pub fn scratch_bytes(_g: &Graph, _id: NodeId, _t: &KernelTarget) -> usize {
-    0
+pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
+    super::matmul_f32::scratch_bytes(g, id, t)
 }
 
 pub fn lower(k: &mut Kernel) -> Result<()> {
     let Op::MatMul { trans_a, trans_b } = k.node.op else { unreachable!() };
     let (a, b, y) = (k.input(0)?.clone(), k.input(1)?.clone(), k.outs[0].clone());
+    if super::matmul_f32::applies(&a, &b, &y, k.target) {
+        return super::matmul_f32::lower(k, &a, &b, &y, trans_a, trans_b);
+    }
     let s = match Scalar::of(y.dt) {
         Some(s @ (Scalar::Float(_) | Scalar::Int { .. })) => s,
         _ => return k.unsupported(format!("MatMul of {}", y.dt)),

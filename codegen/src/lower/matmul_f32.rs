@@ -1,0 +1,304 @@
+//! The register-tiled f32 matmul: C[MR×NR] tiles held in vector registers while K streams
+//! through (one broadcast of A and NR/VL vector loads of B per k, MR·NR/VL FMAs), K split into
+//! L1-sized blocks, edges handled by statically generated smaller tiles and masked stores.
+//! A transposed B is first packed into a zero-padded K×Npad panel in scratch so every B load
+//! is a contiguous, unmasked vector load. Tile sizes come from the device's vector width and
+//! register count.
+
+use super::{Kernel, KernelTarget, Operand};
+use crate::error::Result;
+use crate::mlir::Func;
+use ir::{Graph, NodeId, Op, ValueId};
+
+/// Tile and block sizes for one device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tiling {
+    /// f32 lanes per vector.
+    pub vl: usize,
+    /// Vectors per tile row (NR = nrv · vl).
+    pub nrv: usize,
+    /// Rows per tile.
+    pub mr: usize,
+    /// K block (k values per pass over a B panel).
+    pub kc: usize,
+}
+
+impl Tiling {
+    pub fn for_target(t: &KernelTarget, k: usize) -> Tiling {
+        let vl = t.f32_lanes.max(1);
+        let nrv = 2;
+        // Accumulators + NRV B vectors + one broadcast A must fit the register file.
+        let mr = (t.vector_registers.saturating_sub(nrv + 2) / nrv).clamp(1, 8);
+        // A KC×NR panel of B should take at most half of L1.
+        let kc_l1 = (t.l1_bytes / 2) / (nrv * vl * 4);
+        let kc = kc_l1.clamp(64, 512);
+        // Avoid a tiny last block.
+        let kc = if k <= kc + kc / 2 { k.max(1) } else { kc };
+        Tiling { vl, nrv, mr, kc }
+    }
+
+    pub fn nr(&self) -> usize {
+        self.nrv * self.vl
+    }
+}
+
+/// The tiled kernel handles f32 operands of rank ≥ 2 whose N fills at least one vector.
+pub fn applies(a: &Operand, b: &Operand, y: &Operand, t: &KernelTarget) -> bool {
+    use ir::DType::F32;
+    a.dt == F32
+        && b.dt == F32
+        && y.dt == F32
+        && a.shape.len() >= 2
+        && b.shape.len() >= 2
+        && y.shape.last().is_some_and(|&n| n >= t.f32_lanes)
+        && a.numel() > 0
+        && b.numel() > 0
+}
+
+fn dims(g: &Graph, v: Option<ValueId>) -> Option<Vec<usize>> {
+    g.value_type(v?).static_shape()
+}
+
+pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
+    let node = g.node(id);
+    let Op::MatMul { trans_b: true, .. } = node.op else { return 0 };
+    let ins = g.node_inputs(id);
+    let (Some(bs), Some(ys)) = (dims(g, ins.get(1).copied().flatten()), node.outputs[0].static_shape()) else {
+        return 0;
+    };
+    if bs.len() < 2 || ys.last().is_none_or(|&n| n < t.f32_lanes) {
+        return 0;
+    }
+    let (n, k) = (bs[bs.len() - 2], bs[bs.len() - 1]);
+    let tl = Tiling::for_target(t, k);
+    k * n.div_ceil(tl.nr()) * tl.nr() * 4
+}
+
+/// Where an operand's batch dims sit in the output's batch index.
+fn batch_index(f: &mut Func, shape: &[usize], out_batch: &[usize], ivs: &[String]) -> Vec<String> {
+    let nb = shape.len() - 2;
+    let off = out_batch.len() - nb;
+    (0..nb)
+        .map(|i| if shape[i] == 1 && out_batch[off + i] != 1 { f.idx(0) } else { ivs[off + i].clone() })
+        .collect()
+}
+
+struct Ctx<'a> {
+    a: &'a Operand,
+    y: &'a Operand,
+    /// B as read by the tiles: the operand itself, or the packed panel.
+    b_mem: String,
+    b_mty: String,
+    packed: bool,
+    trans_a: bool,
+    m: usize,
+    n: usize,
+    t: Tiling,
+    vty: String,
+    mty: String,
+}
+
+pub fn lower(k: &mut Kernel, a: &Operand, b: &Operand, y: &Operand, trans_a: bool, trans_b: bool) -> Result<()> {
+    let (ra, rb) = (a.shape.len(), b.shape.len());
+    let (m, kk) = if trans_a { (a.shape[ra - 1], a.shape[ra - 2]) } else { (a.shape[ra - 2], a.shape[ra - 1]) };
+    let n = if trans_b { b.shape[rb - 2] } else { b.shape[rb - 1] };
+    let t = Tiling::for_target(k.target, kk);
+    let out_batch: Vec<usize> = y.shape[..y.shape.len() - 2].to_vec();
+    let vty = format!("vector<{}xf32>", t.vl);
+    let mty = format!("vector<{}xi1>", t.vl);
+    let npad = n.div_ceil(t.nr()) * t.nr();
+    let packed_ty = format!("memref<{kk}x{npad}xf32>");
+    let packed = if trans_b {
+        let Some((s, bytes)) = k.scratch.clone() else {
+            return k.unsupported("tiled matmul with a transposed B needs scratch");
+        };
+        let c0 = k.f.idx(0);
+        let v = k.f.op(format!("memref.view {s}[{c0}][] : memref<{bytes}xi8> to {packed_ty}"));
+        Some(v)
+    } else {
+        None
+    };
+    let f = &mut k.f;
+    f.nest(&out_batch.clone(), |f, ivs| {
+        let ia = batch_index(f, &a.shape, &out_batch, ivs);
+        let ib = batch_index(f, &b.shape, &out_batch, ivs);
+        let (b_mem, b_mty) = match &packed {
+            Some(p) => {
+                // Pack Bᵀ (N×K) into K×Npad, zero-padded.
+                let zero = f.fconst(0.0, crate::mlir::Scalar::Float(32));
+                f.line(format!("linalg.fill ins({zero} : f32) outs({p} : {packed_ty})"));
+                f.for_range(0, n, |f, j| {
+                    f.for_range(0, kk, |f, kx| {
+                        let mut idx = ib.clone();
+                        idx.extend([j.to_string(), kx.to_string()]);
+                        let v = f.op(format!("memref.load {}[{}] : {}", b.mem, idx.join(", "), b.mty));
+                        f.line(format!("memref.store {v}, {p}[{kx}, {j}] : {packed_ty}"));
+                    });
+                });
+                (p.clone(), packed_ty.clone())
+            }
+            None => (b.mem.clone(), b.mty.clone()),
+        };
+        let cx = Ctx {
+            a,
+            y,
+            b_mem,
+            b_mty,
+            packed: packed.is_some(),
+            trans_a,
+            m,
+            n,
+            t,
+            vty: vty.clone(),
+            mty: mty.clone(),
+        };
+        let yb: Vec<String> = ivs.to_vec();
+        let mut k0 = 0;
+        while k0 < kk {
+            let k1 = (k0 + t.kc).min(kk);
+            let first = k0 == 0;
+            let mfull = m / t.mr * t.mr;
+            if mfull > 0 {
+                f.for_step(0, mfull, t.mr, |f, i0| {
+                    rows(f, &cx, &ia, &ib, &yb, i0, t.mr, k0, k1, first);
+                });
+            }
+            if m > mfull {
+                let i0 = f.idx(mfull);
+                rows(f, &cx, &ia, &ib, &yb, &i0, m - mfull, k0, k1, first);
+            }
+            k0 = k1;
+        }
+    });
+    Ok(())
+}
+
+/// All column tiles of `nrows` rows starting at row `i0`.
+#[allow(clippy::too_many_arguments)]
+fn rows(f: &mut Func, cx: &Ctx, ia: &[String], ib: &[String], yb: &[String], i0: &str, nrows: usize, k0: usize, k1: usize, first: bool) {
+    let nr = cx.t.nr();
+    let nfull = cx.n / nr * nr;
+    if nfull > 0 {
+        f.for_step(0, nfull, nr, |f, j0| {
+            tile(f, cx, ia, ib, yb, i0, nrows, j0, nr, k0, k1, first);
+        });
+    }
+    if cx.n > nfull {
+        let j0 = f.idx(nfull);
+        tile(f, cx, ia, ib, yb, i0, nrows, &j0, cx.n - nfull, k0, k1, first);
+    }
+}
+
+/// One MR×NR tile: `ncols` valid columns from `j0` (masked when not a multiple of VL).
+#[allow(clippy::too_many_arguments)]
+fn tile(
+    f: &mut Func,
+    cx: &Ctx,
+    ia: &[String],
+    ib: &[String],
+    yb: &[String],
+    i0: &str,
+    nrows: usize,
+    j0: &str,
+    ncols: usize,
+    k0: usize,
+    k1: usize,
+    first: bool,
+) {
+    let vl = cx.t.vl;
+    let nv = ncols.div_ceil(vl);
+    let (vty, mty) = (&cx.vty, &cx.mty);
+    // Column offsets and masks of each vector.
+    let mut cols = vec![];
+    for v in 0..nv {
+        let off = f.idx(v * vl);
+        let j = f.op(format!("arith.addi {j0}, {off} : index"));
+        let valid = (ncols - v * vl).min(vl);
+        let mask = (valid < vl).then(|| f.op(format!("vector.constant_mask [{valid}] : {mty}")));
+        cols.push((j, mask));
+    }
+    let row_idx: Vec<String> = (0..nrows)
+        .map(|r| {
+            let o = f.idx(r);
+            f.op(format!("arith.addi {i0}, {o} : index"))
+        })
+        .collect();
+    let c_idx = |r: &str, j: &str| {
+        let mut v = yb.to_vec();
+        v.extend([r.to_string(), j.to_string()]);
+        v.join(", ")
+    };
+    // Initial accumulators: zero for the first K block, else the partial sums in C.
+    let mut inits = vec![];
+    let zero = f.fconst(0.0, crate::mlir::Scalar::Float(32));
+    let zv = f.op(format!("vector.broadcast {zero} : f32 to {vty}"));
+    for r in &row_idx {
+        for (j, mask) in &cols {
+            let v = if first {
+                zv.clone()
+            } else {
+                match mask {
+                    None => f.op(format!("vector.load {}[{}] : {}, {vty}", cx.y.mem, c_idx(r, j), cx.y.mty)),
+                    Some(mk) => f.op(format!(
+                        "vector.maskedload {}[{}], {mk}, {zv} : {}, {mty}, {vty} into {vty}",
+                        cx.y.mem,
+                        c_idx(r, j),
+                        cx.y.mty
+                    )),
+                }
+            };
+            inits.push((v, vty.clone()));
+        }
+    }
+    let accs = f.for_iter(k0, k1, 1, &inits, |f, kx, acc| {
+        // B vectors for this k.
+        let mut bv = vec![];
+        for (j, mask) in &cols {
+            let idx = if cx.packed {
+                format!("{kx}, {j}")
+            } else {
+                let mut v = ib.to_vec();
+                v.extend([kx.to_string(), j.clone()]);
+                v.join(", ")
+            };
+            bv.push(match mask {
+                Some(mk) if !cx.packed => f.op(format!(
+                    "vector.maskedload {}[{idx}], {mk}, {zv} : {}, {mty}, {vty} into {vty}",
+                    cx.b_mem, cx.b_mty
+                )),
+                _ => f.op(format!("vector.load {}[{idx}] : {}, {vty}", cx.b_mem, cx.b_mty)),
+            });
+        }
+        let mut out = vec![];
+        for (ri, r) in row_idx.iter().enumerate() {
+            let mut idx = ia.to_vec();
+            if cx.trans_a {
+                idx.extend([kx.to_string(), r.clone()]);
+            } else {
+                idx.extend([r.clone(), kx.to_string()]);
+            }
+            let s = f.op(format!("memref.load {}[{}] : {}", cx.a.mem, idx.join(", "), cx.a.mty));
+            let av = f.op(format!("vector.broadcast {s} : f32 to {vty}"));
+            for (vi, b) in bv.iter().enumerate() {
+                let a = &acc[ri * nv + vi];
+                out.push(f.op(format!("vector.fma {av}, {b}, {a} : {vty}")));
+            }
+        }
+        out
+    });
+    for (ri, r) in row_idx.iter().enumerate() {
+        for (vi, (j, mask)) in cols.iter().enumerate() {
+            let a = &accs[ri * nv + vi];
+            match mask {
+                None => f.line(format!("vector.store {a}, {}[{}] : {}, {vty}", cx.y.mem, c_idx(r, j), cx.y.mty)),
+                Some(mk) => f.line(format!(
+                    "vector.maskedstore {}[{}], {mk}, {a} : {}, {mty}, {vty}",
+                    cx.y.mem,
+                    c_idx(r, j),
+                    cx.y.mty
+                )),
+            }
+        }
+    }
+    let _ = cx.m;
+}
