@@ -51,7 +51,7 @@ pub struct Lowered {
 ///   the index arithmetic the loops introduce);
 /// - scf → cf and affine → arith before any LLVM conversion, because the *-to-llvm patterns
 ///   expect flat control flow;
-/// - math → LLVM intrinsics before math → libm so only what has no intrinsic (erf, tan, …)
+/// - math.ipowi → generated functions (math-to-funcs), then math → LLVM intrinsics before math → libm so only what has no intrinsic (erf, tan, …)
 ///   becomes a libm call (intrinsics vectorize, calls do not);
 /// - memref last among the data conversions (it needs expanded strided metadata), then
 ///   functions with the bare-pointer convention so the C entry points take plain pointers;
@@ -59,7 +59,7 @@ pub struct Lowered {
 pub const MLIR_PIPELINE: &str = "builtin.module(\
 func.func(convert-linalg-to-loops),canonicalize,cse,\
 convert-vector-to-scf,convert-scf-to-cf,lower-affine,arith-expand,\
-convert-vector-to-llvm,convert-math-to-llvm,convert-math-to-libm,\
+convert-vector-to-llvm,convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,\
 expand-strided-metadata,finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,\
 convert-cf-to-llvm,convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},\
 reconcile-unrealized-casts)";

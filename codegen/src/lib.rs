@@ -13,11 +13,13 @@ pub mod mlir;
 mod module;
 pub mod plan;
 pub mod scalar;
+pub mod work;
 
 pub use backend::{Keep, TargetSpec};
 pub use error::{CodegenError, Result};
 pub use lower::KernelTarget;
 pub use manifest::Manifest;
+pub use module::PROFILE_HOOK;
 
 use ir::Graph;
 use manifest::{KernelEntry, TargetInfo, TensorInfo};
@@ -35,13 +37,17 @@ pub struct Artifacts {
     pub asm: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// C identifier prefixing every exported symbol.
     pub name: String,
     /// Name of the device profile (recorded in the manifest).
     pub target_name: String,
     pub keep: Keep,
+    /// Instrumented build for `edgec bench`: the body calls the external C function
+    /// `void edgec_prof_mark(int32_t index)` with 0 before the first kernel and k + 1 after
+    /// kernel k, so the caller must define it. Normal builds have no hook.
+    pub profile: bool,
 }
 
 /// Turn a model name into a C identifier (`[A-Za-z_][A-Za-z0-9_]*`).
@@ -74,7 +80,7 @@ fn unique_c_names(names: &[String]) -> Vec<String> {
 pub fn compile(g: &Graph, spec: &TargetSpec, kt: &KernelTarget, opts: &Options) -> Result<Artifacts> {
     let prefix = c_identifier(&opts.name);
     let plan = plan::plan(g, &|id| lower::scratch_bytes(g, id, kt))?;
-    let m = module::build(g, &plan, kt, &prefix)?;
+    let m = module::build(g, &plan, kt, &prefix, opts.profile)?;
     let body = m.body.clone();
     let lowered = backend::lower(&m.text, spec, opts.keep, &[body.as_str()], &|ctx, llm| {
         entry::add_entry_points(ctx, llm, &plan, &prefix, &body)
@@ -125,7 +131,13 @@ pub fn compile(g: &Graph, spec: &TargetSpec, kt: &KernelTarget, opts: &Options) 
         kernels: m
             .kernels
             .iter()
-            .map(|k| KernelEntry { func: k.func.clone(), node: k.node.clone(), op: k.op.clone() })
+            .map(|k| KernelEntry {
+                func: k.func.clone(),
+                node: k.node.clone(),
+                op: k.op.clone(),
+                flops: k.work.flops,
+                bytes: k.work.bytes,
+            })
             .collect(),
     };
     Ok(Artifacts {

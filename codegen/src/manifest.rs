@@ -27,6 +27,12 @@ pub struct KernelEntry {
     pub func: String,
     pub node: String,
     pub op: String,
+    /// Floating-point operations of one run (MatMul, Conv; 0 for the others).
+    #[serde(default)]
+    pub flops: u64,
+    /// Bytes the kernel reads and writes (inputs, constants included, plus outputs).
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

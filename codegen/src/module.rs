@@ -16,6 +16,7 @@ pub struct KernelInfo {
     pub func: String,
     pub node: String,
     pub op: String,
+    pub work: crate::work::Work,
 }
 
 pub struct MlirModule {
@@ -85,8 +86,22 @@ impl Views<'_> {
     }
 }
 
-pub fn build(g: &Graph, plan: &Plan, t: &KernelTarget, prefix: &str) -> Result<MlirModule> {
+/// The external hook a profiling build calls (see `Options::profile`).
+pub const PROFILE_HOOK: &str = "edgec_prof_mark";
+
+/// `func.call @edgec_prof_mark(index)` in the body.
+fn prof_mark(body: &mut String, index: usize) {
+    let _ = writeln!(body, "  %prof{index} = arith.constant {index} : i32");
+    let _ = writeln!(body, "  func.call @{PROFILE_HOOK}(%prof{index}) : (i32) -> ()");
+}
+
+/// Build the module. With `profile`, the body calls `edgec_prof_mark(0)` before the first
+/// kernel and `edgec_prof_mark(k + 1)` after kernel `k` (output copies follow the last mark).
+pub fn build(g: &Graph, plan: &Plan, t: &KernelTarget, prefix: &str, profile: bool) -> Result<MlirModule> {
     let mut text = String::from("module {\n");
+    if profile {
+        let _ = writeln!(text, "func.func private @{PROFILE_HOOK}(i32)");
+    }
     let mut kernels = vec![];
 
     let body_name = format!("{prefix}_body");
@@ -103,6 +118,9 @@ pub fn build(g: &Graph, plan: &Plan, t: &KernelTarget, prefix: &str) -> Result<M
     }
     let _ = writeln!(body, "func.func @{body_name}({}) {{", sig.join(", "));
     let mut vw = Views { g, plan, offs: HashMap::new(), views: HashMap::new(), nv: 0 };
+    if profile {
+        prof_mark(&mut body, 0);
+    }
     for (si, step) in plan.steps.iter().enumerate() {
         match step {
             Step::Kernel(id) => {
@@ -132,7 +150,15 @@ pub fn build(g: &Graph, plan: &Plan, t: &KernelTarget, prefix: &str) -> Result<M
                     tys.push(st);
                 }
                 let _ = writeln!(body, "  func.call @{fname}({}) : ({}) -> ()", args.join(", "), tys.join(", "));
-                kernels.push(KernelInfo { func: fname, node: node.name.clone(), op: node.op.name().into() });
+                kernels.push(KernelInfo {
+                    func: fname,
+                    node: node.name.clone(),
+                    op: node.op.name().into(),
+                    work: crate::work::work(g, *id),
+                });
+                if profile {
+                    prof_mark(&mut body, kernels.len());
+                }
             }
             Step::CopyToOutput { value, output } => {
                 let (src, sty) = vw.view(&mut body, *value);

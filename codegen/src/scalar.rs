@@ -299,7 +299,13 @@ pub fn binary(f: &mut Func, op: &BinaryOp, a: &str, b: &str, da: DType, db: DTyp
     use BinaryOp::*;
     let s = Scalar::of(da).ok_or_else(|| format!("dtype {da} is not compilable"))?;
     let t = s.ty();
-    // Pow may have an exponent of another dtype: compute in the base's type.
+    if matches!(op, Pow) && da != db {
+        // Mixed dtypes: the interpreter computes powf in f64 and converts back.
+        let x = convert(f, a, da, DType::F64)?;
+        let y = convert(f, b, db, DType::F64)?;
+        let r = fbin_math(f, "powf", &x, &y, Scalar::Float(64));
+        return convert(f, &r, DType::F64, da);
+    }
     let b = if da != db { convert(f, b, db, da)? } else { b.to_string() };
     let b = b.as_str();
     let bad = || Err(format!("{op:?} is not defined for {da}"));
@@ -391,9 +397,20 @@ pub fn binary(f: &mut Func, op: &BinaryOp, a: &str, b: &str, da: DType, db: DTyp
                     select(f, &bz, &z, &r, s)
                 }
                 Pow => {
-                    // Integer power by squaring, as the interpreter (negative exponents → 0
-                    // except for bases ±1).
-                    return Err(format!("integer Pow is not compiled yet ({da})"));
+                    // Integer power (math.ipowi, wrapping) for exponents ≥ 0; for negative
+                    // exponents the interpreter gives 1 for base 1, ±1 for base -1, else 0.
+                    let neg = f.op(format!("arith.cmpi slt, {b}, {z} : {t}"));
+                    let eb = select(f, &neg, &z, b, s);
+                    let p = f.op(format!("math.ipowi {a}, {eb} : {t}"));
+                    let m1 = f.iconst(-1, s);
+                    let is1 = f.op(format!("arith.cmpi eq, {a}, {one} : {t}"));
+                    let ism1 = f.op(format!("arith.cmpi eq, {a}, {m1} : {t}"));
+                    let odd = f.op(format!("arith.andi {b}, {one} : {t}"));
+                    let odd = f.op(format!("arith.cmpi ne, {odd}, {z} : {t}"));
+                    let pm = select(f, &odd, &m1, &one, s);
+                    let r = select(f, &ism1, &pm, &z, s);
+                    let r = select(f, &is1, &one, &r, s);
+                    select(f, &neg, &r, &p, s)
                 }
                 Max => f.op(format!("arith.{} {a}, {b} : {t}", sg("maxsi", "maxui"))),
                 Min => f.op(format!("arith.{} {a}, {b} : {t}", sg("minsi", "minui"))),

@@ -1,26 +1,64 @@
 //! The ONNX node-test conformance runner: import + run every case, compare, summarise, and
 //! check against the committed list of cases expected to pass.
+//!
+//! Two backends: the reference interpreter, and the compiled path (`Backend::Compiled(target)`:
+//! import with the test data's input shapes, compile in-process with codegen, link with the
+//! harness, run natively or under qemu-user, compare with the same tolerance).
+//!
+//! Specialisation (compiled backend only): node tests often feed shape-defining operands
+//! (Reshape's shape, Slice's starts/ends/axes, Pad's pads, TopK's k, Expand's shape…) as graph
+//! inputs, which an ahead-of-time compiler needs constant. When the imported graph is not fully
+//! static after folding, or code generation reports `Unsupported` for it, the runner re-imports
+//! the model with every integer (i32/i64) graph input of at most 64 elements bound to its test
+//! value (`ImportOptions::bind_inputs`) and compiles that. Graphs that compile as they are never
+//! get specialised, and MLIR/LLVM errors are reported, not retried, so bugs stay visible. A case
+//! with several data sets is recompiled when the bound values differ between them.
+//!
+//! Outcomes: pass; fail (wrong numbers or output shape/dtype); unsupported (import or codegen
+//! reports a limitation, or shapes stay dynamic); error (any other failure of the compiled path:
+//! MLIR/LLVM errors, link failures, a crash of the compiled program, a panic: bugs).
 
 use edgec::compare::{compare, Tolerance};
 use edgec::onnx::{load_model, read_tensor_file, ImportOptions};
 use ir::Tensor;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::native::{self, NativeError};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// What runs the imported graph.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Backend {
     /// The reference interpreter.
     Interp,
+    /// Compiled for this target profile (`host`, `cortex-a76`, `rv64gcv`, …), linked and run.
+    Compiled(String),
 }
 
 impl Backend {
-    pub fn name(self) -> &'static str {
+    /// `interp` or `compiled`.
+    pub fn name(&self) -> &'static str {
         match self {
             Backend::Interp => "interp",
+            Backend::Compiled(_) => "compiled",
+        }
+    }
+
+    /// The name used in file names and summaries: `interp`, `compiled-<target>`.
+    pub fn label(&self) -> String {
+        match self {
+            Backend::Interp => "interp".into(),
+            Backend::Compiled(t) => format!("compiled-{t}"),
+        }
+    }
+
+    /// The command-line arguments that select this backend.
+    pub fn cli_args(&self) -> String {
+        match self {
+            Backend::Interp => "--backend interp".into(),
+            Backend::Compiled(t) => format!("--backend compiled --target {t}"),
         }
     }
 }
@@ -33,6 +71,8 @@ pub enum Outcome {
     Fail(String),
     /// Valid ONNX that edgec does not support (with the reason).
     Unsupported(String),
+    /// The compiled path broke (MLIR/LLVM error, link failure, crash, panic): a bug.
+    Error(String),
 }
 
 impl Outcome {
@@ -41,12 +81,13 @@ impl Outcome {
             Outcome::Pass => "pass",
             Outcome::Fail(_) => "fail",
             Outcome::Unsupported(_) => "unsupported",
+            Outcome::Error(_) => "error",
         }
     }
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Pass => None,
-            Outcome::Fail(r) | Outcome::Unsupported(r) => Some(r),
+            Outcome::Fail(r) | Outcome::Unsupported(r) | Outcome::Error(r) => Some(r),
         }
     }
 }
@@ -63,8 +104,9 @@ impl Summary {
         self.cases.values().filter(|o| o.label() == label).count()
     }
 
-    /// The JSON summary: `{"passed":N,"failed":N,"unsupported":N,"cases":{...},"reasons":{...}}`.
-    pub fn to_json(&self, backend: Backend) -> serde_json::Value {
+    /// The JSON summary:
+    /// `{"backend":..,"passed":N,"failed":N,"unsupported":N,"errors":N,"cases":{...},"reasons":{...}}`.
+    pub fn to_json(&self, backend: &Backend) -> serde_json::Value {
         let cases: serde_json::Map<String, serde_json::Value> =
             self.cases.iter().map(|(k, v)| (k.clone(), v.label().into())).collect();
         let reasons: serde_json::Map<String, serde_json::Value> = self
@@ -73,10 +115,11 @@ impl Summary {
             .filter_map(|(k, v)| v.reason().map(|r| (k.clone(), r.into())))
             .collect();
         serde_json::json!({
-            "backend": backend.name(),
+            "backend": backend.label(),
             "passed": self.count("pass"),
             "failed": self.count("fail"),
             "unsupported": self.count("unsupported"),
+            "errors": self.count("error"),
             "cases": cases,
             "reasons": reasons,
         })
@@ -105,8 +148,8 @@ pub fn default_data_dir() -> Option<PathBuf> {
 }
 
 /// The committed list of cases expected to pass with `backend`.
-pub fn expected_list_path(backend: Backend) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("conformance/expected-pass-{}.txt", backend.name()))
+pub fn expected_list_path(backend: &Backend) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("conformance/expected-pass-{}.txt", backend.label()))
 }
 
 pub fn read_expected(path: &Path) -> Result<BTreeSet<String>, String> {
@@ -114,11 +157,11 @@ pub fn read_expected(path: &Path) -> Result<BTreeSet<String>, String> {
     Ok(s.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
 }
 
-pub fn write_expected(path: &Path, names: &BTreeSet<String>, backend: Backend) -> Result<(), String> {
+pub fn write_expected(path: &Path, names: &BTreeSet<String>, backend: &Backend) -> Result<(), String> {
     let mut s = format!(
-        "# ONNX node tests (onnx 1.22.0) that pass with the `{}` backend.\n# Regenerate with: cargo run --release -p testsuite --bin onnx-conformance -- --backend {} --bless\n",
-        backend.name(),
-        backend.name()
+        "# ONNX node tests (onnx 1.22.0) that pass with the `{}` backend.\n# Regenerate with: cargo run --release -p testsuite --bin onnx-conformance -- {} --bless\n",
+        backend.label(),
+        backend.cli_args()
     );
     for n in names {
         s.push_str(n);
@@ -177,27 +220,37 @@ fn classify(e: edgec::onnx::ImportError) -> Outcome {
     }
 }
 
-/// Run one case folder.
-pub fn run_case(case: &Path, backend: Backend) -> Outcome {
+/// Import errors on the compiled backend: invalid input is not a numeric failure, so it is an error.
+fn classify_compiled(e: edgec::onnx::ImportError) -> Outcome {
+    if e.is_unsupported() {
+        Outcome::Unsupported(format!("import: {e}"))
+    } else {
+        Outcome::Error(format!("import: {e}"))
+    }
+}
+
+fn native_outcome(e: NativeError) -> Outcome {
+    match e {
+        NativeError::Unsupported(m) => Outcome::Unsupported(m),
+        NativeError::Error(m) => Outcome::Error(m),
+    }
+}
+
+/// One data set: named inputs and expected outputs.
+type DataSet = (Vec<(String, Tensor)>, Vec<(String, Tensor)>);
+
+/// The case's data sets with inputs named after the graph inputs (test data files name their
+/// tensor after the graph input; unnamed ones bind by position).
+fn read_case(case: &Path, on_import_error: fn(edgec::onnx::ImportError) -> Outcome) -> Result<Vec<DataSet>, Outcome> {
     let sets = data_sets(case);
-    let Some(first) = sets.first() else {
-        return Outcome::Unsupported("no test_data_set_* folder".into());
-    };
-    // Bind the graph inputs' shapes to the test data, so that inference sees static shapes.
-    // Test data files name their tensor after the graph input; unnamed ones bind by position.
-    let model_path = case.join("model.onnx");
-    let info = match edgec::onnx::inspect_model(&model_path) {
-        Ok(i) => i,
-        Err(e) => return classify(e),
-    };
+    if sets.is_empty() {
+        return Err(Outcome::Unsupported("no test_data_set_* folder".into()));
+    }
+    let info = edgec::onnx::inspect_model(&case.join("model.onnx")).map_err(on_import_error)?;
     if let Some(u) = info.unsupported.first() {
-        return Outcome::Unsupported(format!("node `{}` ({}): {}", u.node, u.op_type, u.reason));
+        return Err(Outcome::Unsupported(format!("node `{}` ({}): {}", u.node, u.op_type, u.reason)));
     }
     let names: Vec<String> = info.inputs.iter().map(|v| v.name.clone()).collect();
-    let first_inputs = match read_numbered(first, "input") {
-        Ok(v) => v,
-        Err(e) => return classify(e),
-    };
     let bind = |inputs: Vec<(String, Tensor)>| -> Vec<(String, Tensor)> {
         inputs
             .into_iter()
@@ -208,67 +261,161 @@ pub fn run_case(case: &Path, backend: Backend) -> Outcome {
             })
             .collect()
     };
-    let first_inputs = bind(first_inputs);
-    let mut opts = ImportOptions::default();
-    for (n, t) in &first_inputs {
-        opts.input_shapes.insert(n.clone(), t.shape().to_vec());
+    let mut out = Vec::with_capacity(sets.len());
+    for set in &sets {
+        let inputs = read_numbered(set, "input").map_err(on_import_error)?;
+        let expected = read_numbered(set, "output").map_err(on_import_error)?;
+        out.push((bind(inputs), expected));
     }
-    let model = match load_model(&model_path, &opts) {
-        Ok(m) => m,
-        Err(e) => return classify(e),
-    };
-    let run = |inputs: &[(String, Tensor)]| -> Result<Vec<(String, Tensor)>, Outcome> {
-        match backend {
-            Backend::Interp => ir::interp::run(&model.graph, inputs).map_err(|e| {
-                if e.is_unsupported() {
-                    Outcome::Unsupported(e.to_string())
-                } else {
-                    Outcome::Fail(e.to_string())
-                }
-            }),
+    Ok(out)
+}
+
+/// Compare outputs with the expected ones (ONNX node-test tolerance).
+fn check_outputs(got: &[(String, Tensor)], expected: &[(String, Tensor)]) -> Outcome {
+    if got.len() != expected.len() {
+        return Outcome::Fail(format!("{} outputs, expected {}", got.len(), expected.len()));
+    }
+    for ((name, g), (_, want)) in got.iter().zip(expected) {
+        let c = compare(g, want, Tolerance::ONNX_NODE_TESTS);
+        if let Some(s) = c.structural {
+            return Outcome::Fail(format!("output `{name}`: {s}"));
         }
-    };
-    for (k, set) in sets.iter().enumerate() {
-        let inputs = if k == 0 {
-            first_inputs.clone()
-        } else {
-            match read_numbered(set, "input") {
-                Ok(v) => bind(v),
-                Err(e) => return classify(e),
-            }
-        };
-        let expected = match read_numbered(set, "output") {
-            Ok(v) => v,
-            Err(e) => return classify(e),
-        };
-        let got = match run(&inputs) {
-            Ok(g) => g,
-            Err(o) => return o,
-        };
-        if got.len() != expected.len() {
-            return Outcome::Fail(format!("{} outputs, expected {}", got.len(), expected.len()));
-        }
-        for ((name, g), (_, want)) in got.iter().zip(&expected) {
-            let c = compare(g, want, Tolerance::ONNX_NODE_TESTS);
-            if let Some(s) = c.structural {
-                return Outcome::Fail(format!("output `{name}`: {s}"));
-            }
-            if c.mismatches > 0 {
-                return Outcome::Fail(format!(
-                    "output `{name}`: {} of {} elements off (max abs {:.3e}, max rel {:.3e})",
-                    c.mismatches,
-                    want.len(),
-                    c.max_abs,
-                    c.max_rel
-                ));
-            }
+        if c.mismatches > 0 {
+            return Outcome::Fail(format!(
+                "output `{name}`: {} of {} elements off (max abs {:.3e}, max rel {:.3e})",
+                c.mismatches,
+                want.len(),
+                c.max_abs,
+                c.max_rel
+            ));
         }
     }
     Outcome::Pass
 }
 
-/// Run the cases on `jobs` threads. A panic in a case is caught and counted as a failure.
-pub fn run_suite(cases: &[PathBuf], backend: Backend, jobs: usize, progress: bool) -> Summary {
+fn shapes_of(inputs: &[(String, Tensor)]) -> HashMap<String, Vec<usize>> {
+    inputs.iter().map(|(n, t)| (n.clone(), t.shape().to_vec())).collect()
+}
+
+/// Run one case folder.
+pub fn run_case(case: &Path, backend: &Backend) -> Outcome {
+    match backend {
+        Backend::Interp => run_case_interp(case),
+        Backend::Compiled(target) => run_case_compiled(case, target),
+    }
+}
+
+fn run_case_interp(case: &Path) -> Outcome {
+    let sets = match read_case(case, classify) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    // Bind the graph inputs' shapes to the first data set, so that inference sees static shapes.
+    let opts = ImportOptions { input_shapes: shapes_of(&sets[0].0), ..Default::default() };
+    let model = match load_model(&case.join("model.onnx"), &opts) {
+        Ok(m) => m,
+        Err(e) => return classify(e),
+    };
+    for (inputs, expected) in &sets {
+        let got = match ir::interp::run(&model.graph, inputs) {
+            Ok(g) => g,
+            Err(e) if e.is_unsupported() => return Outcome::Unsupported(e.to_string()),
+            Err(e) => return Outcome::Fail(e.to_string()),
+        };
+        let o = check_outputs(&got, expected);
+        if o != Outcome::Pass {
+            return o;
+        }
+    }
+    Outcome::Pass
+}
+
+/// A compiled case: the graph it was built from, the linked program, and the input values it
+/// was specialised on (empty when it was not).
+struct Built {
+    graph: ir::Graph,
+    linked: edgec::native::Linked,
+    bound: Vec<(String, Tensor)>,
+}
+
+/// Import and compile for `inputs`' shapes; specialise on small integer inputs when the graph
+/// does not compile as it is (see the module doc).
+fn build_case(model_path: &Path, inputs: &[(String, Tensor)], profile: &targets::Profile, name: &str) -> Result<Built, Outcome> {
+    let opts = ImportOptions { input_shapes: shapes_of(inputs), ..Default::default() };
+    let model = load_model(model_path, &opts).map_err(classify_compiled)?;
+    let bindable: Vec<(String, Tensor)> = inputs.iter().filter(|(_, t)| native::bindable(t)).cloned().collect();
+    let first = if ir::fold::is_fully_static(&model.graph) {
+        match native::compile(&model.graph, profile, name) {
+            Ok(art) => {
+                let linked = edgec::native::link(&art, profile).map_err(|e| Outcome::Error(format!("link: {e}")))?;
+                return Ok(Built { graph: model.graph, linked, bound: vec![] });
+            }
+            Err(e @ codegen::CodegenError::Unsupported { .. }) if !bindable.is_empty() => native::classify(e),
+            Err(e) => return Err(native_outcome(native::classify(e))),
+        }
+    } else {
+        NativeError::Unsupported(format!("dynamic shapes after folding: {}", native::first_dynamic(&model.graph)))
+    };
+    if bindable.is_empty() {
+        return Err(native_outcome(first));
+    }
+    let mut opts = opts;
+    opts.bind_inputs = bindable.iter().cloned().collect();
+    let model = load_model(model_path, &opts).map_err(classify_compiled)?;
+    let linked = native::build(&model.graph, profile, name).map_err(|e| match e {
+        NativeError::Unsupported(m) => Outcome::Unsupported(format!("{m} (specialised on {})", names(&bindable))),
+        NativeError::Error(m) => Outcome::Error(format!("{m} (specialised on {})", names(&bindable))),
+    })?;
+    Ok(Built { graph: model.graph, linked, bound: bindable })
+}
+
+fn names(v: &[(String, Tensor)]) -> String {
+    v.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn run_case_compiled(case: &Path, target: &str) -> Outcome {
+    let profile = match native::profile(target) {
+        Ok(p) => p,
+        Err(e) => return native_outcome(e),
+    };
+    let sets = match read_case(case, classify_compiled) {
+        Ok(s) => s,
+        Err(o) => return o,
+    };
+    let name = codegen::c_identifier(&case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let model_path = case.join("model.onnx");
+    let mut built: Option<Built> = None;
+    for (inputs, expected) in &sets {
+        // Reuse the program unless this data set has other shapes or other bound values.
+        let reusable = built.as_ref().is_some_and(|b| {
+            b.graph.inputs().iter().all(|&id| {
+                let n = &b.graph.node(id).name;
+                let ty = &b.graph.node(id).outputs[0];
+                inputs.iter().any(|(m, t)| m == n && ty.static_shape().as_deref() == Some(t.shape()))
+            }) && b.bound.iter().all(|(n, v)| inputs.iter().any(|(m, t)| m == n && t == v))
+        });
+        if !reusable {
+            built = match build_case(&model_path, inputs, &profile, &name) {
+                Ok(b) => Some(b),
+                Err(o) => return o,
+            };
+        }
+        let b = built.as_ref().expect("built above");
+        let got = match native::run(&b.linked, &b.graph, inputs) {
+            Ok(g) => g,
+            Err(e) => return native_outcome(e),
+        };
+        let o = check_outputs(&got, expected);
+        if o != Outcome::Pass {
+            return o;
+        }
+    }
+    Outcome::Pass
+}
+
+/// Run the cases on `jobs` threads. A panic in a case is caught and counted as a failure
+/// (interpreter) or an error (compiled backend).
+pub fn run_suite(cases: &[PathBuf], backend: &Backend, jobs: usize, progress: bool) -> Summary {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let summary = Mutex::new(Summary::default());
@@ -289,7 +436,10 @@ pub fn run_suite(cases: &[PathBuf], backend: Backend, jobs: usize, progress: boo
                             .cloned()
                             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                             .unwrap_or_default();
-                        Outcome::Fail(format!("panic: {msg}"))
+                        match backend {
+                            Backend::Interp => Outcome::Fail(format!("panic: {msg}")),
+                            Backend::Compiled(_) => Outcome::Error(format!("panic: {msg}")),
+                        }
                     }
                 };
                 let dt = t0.elapsed();

@@ -11,11 +11,11 @@ fn interpreter_passes_expected_cases() {
         eprintln!("SKIPPED: ONNX node tests not found (run scripts/setup.sh, or set EDGEC_ONNX_NODE_TESTS)");
         return;
     };
-    let expected = conformance::read_expected(&conformance::expected_list_path(Backend::Interp)).expect("expectation list");
+    let expected = conformance::read_expected(&conformance::expected_list_path(&Backend::Interp)).expect("expectation list");
     assert!(expected.len() >= 1000, "the expectation list names only {} cases", expected.len());
     let cases = conformance::list_cases(&dir, &[]).expect("list cases");
     let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let summary = conformance::run_suite(&cases, Backend::Interp, jobs, false);
+    let summary = conformance::run_suite(&cases, &Backend::Interp, jobs, false);
     let (regressions, new) = conformance::check(&summary, &expected);
     eprintln!(
         "conformance: {} passed, {} failed, {} unsupported; {} new passes",

@@ -6,7 +6,7 @@ use super::{Kernel, Operand};
 use crate::error::Result;
 use crate::mlir::{elem_type, Func};
 use crate::scalar;
-use ir::{DType, Op};
+use ir::Op;
 
 /// `affine_map<(d0, …) -> (…)>` reading an operand of `shape` inside an iteration over `out`.
 pub fn broadcast_map(shape: &[usize], out: &[usize]) -> String {
@@ -29,8 +29,19 @@ pub fn generic(
     out: &Operand,
     body: impl FnOnce(&mut Func, &[String]) -> std::result::Result<String, String>,
 ) -> std::result::Result<(), String> {
+    let maps: Vec<String> = ins.iter().map(|o| broadcast_map(&o.shape, &out.shape)).collect();
+    generic_maps(f, ins, maps, out, body)
+}
+
+/// `generic` with explicit indexing maps for the inputs (the output's map is the identity).
+pub fn generic_maps(
+    f: &mut Func,
+    ins: &[&Operand],
+    mut maps: Vec<String>,
+    out: &Operand,
+    body: impl FnOnce(&mut Func, &[String]) -> std::result::Result<String, String>,
+) -> std::result::Result<(), String> {
     let r = out.shape.len();
-    let mut maps: Vec<String> = ins.iter().map(|o| broadcast_map(&o.shape, &out.shape)).collect();
     maps.push(broadcast_map(&out.shape, &out.shape));
     let iters = vec!["\"parallel\""; r].join(", ");
     let names: Vec<&str> = ins.iter().map(|o| o.mem.as_str()).collect();
@@ -76,6 +87,24 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
             let dt = refs[0].dt;
             generic(&mut k.f, &refs, &out, |f, v| scalar::unary(f, u, &v[0], dt))
         }
+        Op::Binary(ir::BinaryOp::Pow) if pow_fast_exponent(refs[1]).is_some() && refs[0].dt.is_float() => {
+            // x^1, x^2, x^3, x^0.5 exactly as the interpreter's fast paths.
+            let p = pow_fast_exponent(refs[1]).unwrap();
+            let s = crate::mlir::Scalar::of(refs[0].dt).unwrap();
+            let t = s.ty();
+            generic(&mut k.f, &refs[..1], &out, |f, v| {
+                let x = &v[0];
+                Ok(match p {
+                    1 => x.clone(),
+                    2 => f.op(format!("arith.mulf {x}, {x} : {t}")),
+                    3 => {
+                        let x2 = f.op(format!("arith.mulf {x}, {x} : {t}"));
+                        f.op(format!("arith.mulf {x2}, {x} : {t}"))
+                    }
+                    _ => f.op(format!("math.sqrt {x} : {t}")),
+                })
+            })
+        }
         Op::Binary(b) => {
             let (da, db) = (refs[0].dt, refs[1].dt);
             generic(&mut k.f, &refs, &out, |f, v| scalar::binary(f, b, &v[0], &v[1], da, db))
@@ -112,7 +141,17 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     r.or_else(|why| k.unsupported(why))
 }
 
-#[allow(dead_code)]
-fn is_float(dt: DType) -> bool {
-    dt.is_float()
+/// A constant scalar exponent the interpreter special-cases: 1, 2, 3 or 0.5 (as 0).
+fn pow_fast_exponent(e: &Operand) -> Option<u32> {
+    let t = e.konst.as_ref()?;
+    if t.len() != 1 {
+        return None;
+    }
+    match t.to_f64_vec()[0] {
+        1.0 => Some(1),
+        2.0 => Some(2),
+        3.0 => Some(3),
+        0.5 => Some(0),
+        _ => None,
+    }
 }

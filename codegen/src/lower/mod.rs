@@ -4,7 +4,11 @@
 
 mod elementwise;
 mod matmul;
+mod matmul_f32;
 mod movement;
+mod quant;
+mod lanes;
+mod reduce;
 
 use crate::error::{CodegenError, Result};
 use crate::mlir::{memref_type, Func};
@@ -95,6 +99,7 @@ pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
     let node = g.node(id);
     match &node.op {
         Op::MatMul { .. } => matmul::scratch_bytes(g, id, t),
+        Op::Reduce { .. } => reduce::scratch_bytes(g, id),
         _ => 0,
     }
 }
@@ -146,6 +151,8 @@ fn dispatch(k: &mut Kernel) -> Result<()> {
         Op::MatMul { .. } => matmul::lower(k),
         Op::Reshape { .. } | Op::Squeeze | Op::Unsqueeze | Op::Flatten { .. } => movement::copy(k),
         Op::Transpose { .. } => movement::transpose(k),
+        Op::QuantizeLinear { .. } | Op::DequantizeLinear { .. } => quant::lower(k),
+        Op::Reduce { .. } => reduce::lower(k),
         op => k.unsupported(format!("no kernel for {} yet", op.name())),
     }
 }

@@ -3,6 +3,7 @@
 //! or under qemu-user) so its outputs can be compared with the reference.
 
 mod archive;
+pub mod bench;
 mod harness;
 mod toolchain;
 
@@ -48,7 +49,7 @@ pub fn default_name(model: &Path) -> String {
 
 pub fn compile(g: &Graph, p: &Profile, name: &str, keep: Keep) -> Result<Artifacts, String> {
     let (spec, kt) = spec(p);
-    let opts = codegen::Options { name: name.to_string(), target_name: p.name.clone(), keep };
+    let opts = codegen::Options { name: name.to_string(), target_name: p.name.clone(), keep, profile: false };
     codegen::compile(g, &spec, &kt, &opts).map_err(|e| e.to_string())
 }
 

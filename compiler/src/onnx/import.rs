@@ -281,6 +281,11 @@ fn import_inputs(
             return Err(ImportError::Invalid(format!("input_shapes names `{name}`, which is not a graph input")));
         }
     }
+    for name in opts.bind_inputs.keys() {
+        if !graph.input.iter().any(|i| &i.name == name) {
+            return Err(ImportError::Invalid(format!("bind_inputs names `{name}`, which is not a graph input")));
+        }
+    }
     for vi in &graph.input {
         if vi.name.is_empty() {
             return Err(ImportError::Invalid("a graph input has no name".into()));
@@ -299,6 +304,32 @@ fn import_inputs(
                     )));
                 }
             }
+            continue;
+        }
+        if let Some(t) = opts.bind_inputs.get(&vi.name) {
+            // Specialised on a value: the input becomes that constant (its declared type must agree).
+            let (dtype, dims) = declared_type(vi, "graph input")?;
+            if dtype.is_some_and(|d| d != t.dtype()) {
+                return Err(ImportError::Invalid(format!(
+                    "bind_inputs gives a {} value for graph input `{}`, declared {}",
+                    t.dtype(),
+                    vi.name,
+                    dtype.map(|d| d.to_string()).unwrap_or_default()
+                )));
+            }
+            let fits = |dims: &[Dim]| {
+                dims.len() == t.shape().len()
+                    && dims.iter().zip(t.shape()).all(|(d, &n)| d.as_static().is_none_or(|s| s == n))
+            };
+            if dims.as_deref().is_some_and(|d| !fits(d)) {
+                return Err(ImportError::Invalid(format!(
+                    "bind_inputs gives shape {:?} for graph input `{}`, which does not fit its declared shape",
+                    t.shape(),
+                    vi.name
+                )));
+            }
+            let v = b.add_const(&vi.name, t.clone());
+            b.define(&vi.name, v, "a bound graph input")?;
             continue;
         }
         if b.name_taken(&vi.name) {

@@ -77,11 +77,15 @@ pub struct ImportOptions {
     pub max_tensor_bytes: u64,
     /// Run constant folding after import.
     pub fold: bool,
+    /// Specialise the model on these values: each named graph input becomes a constant with this
+    /// value (and is no longer a graph input). Used to make shape-defining operands (Reshape's
+    /// shape, Slice's starts, TopK's k…) static for ahead-of-time compilation.
+    pub bind_inputs: HashMap<String, Tensor>,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { input_shapes: HashMap::new(), max_tensor_bytes: 8 << 30, fold: true }
+        ImportOptions { input_shapes: HashMap::new(), max_tensor_bytes: 8 << 30, fold: true, bind_inputs: HashMap::new() }
     }
 }
 

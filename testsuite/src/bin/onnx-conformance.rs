@@ -10,11 +10,20 @@ use testsuite::conformance::{self, Backend};
 enum BackendArg {
     /// The reference interpreter.
     Interp,
+    /// Compile each case for --target (in-process codegen), link with the C harness, run
+    /// natively or under qemu-user.
+    Compiled,
 }
 
 /// Run the ONNX backend node tests (onnx 1.22.0 wheel: onnx/backend/test/data/node) through
-/// edgec. Each case ends as pass, fail or unsupported. Exit code 1 when a case listed in
-/// testsuite/conformance/expected-pass-<backend>.txt no longer passes.
+/// edgec. Each case ends as pass, fail (numerics), unsupported, or error (compiled backend: MLIR/
+/// LLVM/link failures and crashes, i.e. bugs). Exit code 1 when a case listed in
+/// testsuite/conformance/expected-pass-<backend>.txt (compiled: expected-pass-compiled-<target>.txt)
+/// no longer passes, 2 on bad arguments or missing data.
+///
+/// The compiled backend specialises a case on its small integer inputs (i32/i64, at most 64
+/// elements: Reshape shapes, Slice starts, TopK's k…) when the graph is not fully static or
+/// codegen reports it unsupported; see testsuite/src/conformance.rs.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
@@ -23,6 +32,10 @@ struct Args {
     dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "interp")]
     backend: BackendArg,
+    /// Device profile for --backend compiled (host, cortex-a76, rv64gcv, … or a .toml file;
+    /// default: host).
+    #[arg(long)]
+    target: Option<String>,
     /// Write the JSON summary here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -46,7 +59,19 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     let backend = match args.backend {
+        BackendArg::Interp if args.target.is_some() => {
+            eprintln!("error: --target needs --backend compiled");
+            return ExitCode::from(2);
+        }
         BackendArg::Interp => Backend::Interp,
+        BackendArg::Compiled => {
+            let target = args.target.clone().unwrap_or_else(|| "host".into());
+            if let Err(e) = testsuite::native::toolchain_available(&target) {
+                eprintln!("error: target {target}: {e}");
+                return ExitCode::from(2);
+            }
+            Backend::Compiled(target)
+        }
     };
     let Some(dir) = args.dir.clone().or_else(conformance::default_data_dir) else {
         eprintln!("error: no test data: run scripts/setup.sh (installs onnx==1.22.0 into .venv) or pass DIR");
@@ -60,9 +85,9 @@ fn main() -> ExitCode {
         }
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    eprintln!("running {} cases from {} with backend {} on {jobs} threads", cases.len(), dir.display(), backend.name());
+    eprintln!("running {} cases from {} with backend {} on {jobs} threads", cases.len(), dir.display(), backend.label());
     let t0 = std::time::Instant::now();
-    let summary = conformance::run_suite(&cases, backend, jobs, true);
+    let summary = conformance::run_suite(&cases, &backend, jobs, true);
     if args.verbose {
         for (name, o) in &summary.cases {
             if let Some(r) = o.reason() {
@@ -71,27 +96,28 @@ fn main() -> ExitCode {
         }
     }
     println!(
-        "{} passed, {} failed, {} unsupported ({} cases, {:.1}s)",
+        "{} passed, {} failed, {} unsupported, {} errors ({} cases, {:.1}s)",
         summary.count("pass"),
         summary.count("fail"),
         summary.count("unsupported"),
+        summary.count("error"),
         summary.cases.len(),
         t0.elapsed().as_secs_f64()
     );
     if let Some(p) = &args.json {
-        let s = serde_json::to_string_pretty(&summary.to_json(backend)).expect("json");
+        let s = serde_json::to_string_pretty(&summary.to_json(&backend)).expect("json");
         if let Err(e) = std::fs::write(p, s) {
             eprintln!("error: {}: {e}", p.display());
             return ExitCode::from(2);
         }
     }
-    let list = conformance::expected_list_path(backend);
+    let list = conformance::expected_list_path(&backend);
     if args.bless {
         if !args.filter.is_empty() {
             eprintln!("error: --bless needs a full run (no --filter)");
             return ExitCode::from(2);
         }
-        if let Err(e) = conformance::write_expected(&list, &summary.passed_names(), backend) {
+        if let Err(e) = conformance::write_expected(&list, &summary.passed_names(), &backend) {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }

@@ -1,0 +1,313 @@
+//! The benchmark build behind `edgec bench`: the model compiled twice (plain, and instrumented
+//! with the `edgec_prof_mark` hook under the name `<name>_prof`), both linked into one C
+//! harness that also times a fixed reference workload, so every number of a run comes from the
+//! same process on the same machine state.
+
+use super::{toolchain, write, Runner};
+use codegen::{Artifacts, Keep, Manifest};
+use ir::{Graph, Tensor};
+use std::path::PathBuf;
+use targets::Profile;
+
+/// Identifies the reference workload in `reference()` below; bump it whenever that loop
+/// changes, so baselines measured against another reference are refused.
+pub const REFERENCE_WORKLOAD: &str = "fma-chain-v1";
+
+/// Floating-point operations of one reference run (4 chains × 256 × 256 multiply-adds).
+pub const REFERENCE_FLOPS: u64 = 2 * 256 * 1024;
+
+/// The plain and the instrumented build of one graph.
+pub struct BenchBuild {
+    pub plain: Artifacts,
+    pub profiled: Artifacts,
+}
+
+/// Compile `g` for `p` twice: as `name`, and with the profiling hook as `name_prof`.
+pub fn compile(g: &Graph, p: &Profile, name: &str) -> Result<BenchBuild, String> {
+    let (spec, kt) = super::spec(p);
+    let mut opts = codegen::Options { name: name.to_string(), target_name: p.name.clone(), keep: Keep::default(), profile: false };
+    let plain = codegen::compile(g, &spec, &kt, &opts).map_err(|e| e.to_string())?;
+    opts.name = format!("{name}_prof");
+    opts.profile = true;
+    let profiled = codegen::compile(g, &spec, &kt, &opts).map_err(|e| e.to_string())?;
+    Ok(BenchBuild { plain, profiled })
+}
+
+/// Timings of one harness run, in seconds.
+#[derive(Clone, Debug, Default)]
+pub struct Samples {
+    /// One reference workload run before each timed model run (plain and profiled phases).
+    pub reference: Vec<f64>,
+    /// Latency of each timed run of the plain build.
+    pub total: Vec<f64>,
+    /// Latency of each timed run of the instrumented build.
+    pub profiled_total: Vec<f64>,
+    /// `kernels[k][i]`: time of kernel k in instrumented run i.
+    pub kernels: Vec<Vec<f64>>,
+}
+
+/// Both builds linked into the benchmark harness.
+pub struct BenchLinked {
+    _dir: tempfile::TempDir,
+    exe: PathBuf,
+    runner: Runner,
+    manifest: Manifest,
+    kernels: usize,
+}
+
+/// Link both builds with the benchmark harness for profile `p`.
+pub fn link(b: &BenchBuild, p: &Profile) -> Result<BenchLinked, String> {
+    let runner = toolchain::runner(p)?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut sources = vec![];
+    for a in [&b.plain, &b.profiled] {
+        let n = &a.manifest.name;
+        write(&dir.path().join(format!("{n}.h")), a.header.as_bytes())?;
+        sources.push(write(&dir.path().join(format!("{n}.o")), &a.object)?);
+    }
+    let c = write(&dir.path().join("bench.c"), harness_source(&b.plain.manifest, &b.profiled.manifest).as_bytes())?;
+    sources.insert(0, c);
+    let exe = dir.path().join("bench");
+    runner.link(&sources, &exe)?;
+    Ok(BenchLinked {
+        _dir: dir,
+        exe,
+        runner,
+        manifest: b.plain.manifest.clone(),
+        kernels: b.profiled.manifest.kernels.len(),
+    })
+}
+
+impl BenchLinked {
+    /// Whether the harness runs under qemu (its timings then say nothing about the device).
+    pub fn emulated(&self) -> bool {
+        self.runner.emulated()
+    }
+
+    /// Run `warmup` untimed then `iters` timed iterations of each build on `inputs` (graph-input
+    /// order); returns the outputs of the plain build and the timings.
+    pub fn run(&self, inputs: &[Tensor], iters: usize, warmup: usize) -> Result<(Vec<Tensor>, Samples), String> {
+        let m = &self.manifest;
+        if inputs.len() != m.inputs.len() {
+            return Err(format!("the compiled model takes {} inputs, got {}", m.inputs.len(), inputs.len()));
+        }
+        let dir = self.exe.parent().ok_or("harness has no folder")?;
+        let mut args = vec![];
+        for (i, (t, info)) in inputs.iter().zip(&m.inputs).enumerate() {
+            if t.shape() != info.shape.as_slice() || t.dtype().name() != info.dtype {
+                return Err(format!(
+                    "input '{}': the model was compiled for {} {:?}, got {} {:?}",
+                    info.name,
+                    info.dtype,
+                    info.shape,
+                    t.dtype(),
+                    t.shape()
+                ));
+            }
+            let p = dir.join(format!("in{i}.bin"));
+            write(&p, &t.to_le_bytes())?;
+            args.push(p);
+        }
+        let outs: Vec<PathBuf> = (0..m.outputs.len()).map(|i| dir.join(format!("out{i}.bin"))).collect();
+        args.extend(outs.iter().cloned());
+        let stdout = self.runner.run(&self.exe, &args, &[iters.to_string(), warmup.to_string()])?;
+        let samples = parse_samples(&stdout, self.kernels)?;
+        if samples.total.len() != iters || samples.profiled_total.len() != iters {
+            return Err(format!("the harness reported {} timed runs, expected {iters}", samples.total.len()));
+        }
+        let mut result = vec![];
+        for (p, info) in outs.iter().zip(&m.outputs) {
+            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let dt = ir::DType::ALL
+                .into_iter()
+                .find(|d| d.name() == info.dtype)
+                .ok_or_else(|| format!("unknown dtype {}", info.dtype))?;
+            result.push(Tensor::from_le_bytes(dt, &info.shape, &bytes)?);
+        }
+        Ok((result, samples))
+    }
+}
+
+/// Parse the harness's `R t`, `T t` and `P total k0 k1 …` lines.
+fn parse_samples(stdout: &str, kernels: usize) -> Result<Samples, String> {
+    let mut s = Samples { kernels: vec![vec![]; kernels], ..Default::default() };
+    for line in stdout.lines() {
+        let mut f = line.split_whitespace();
+        let tag = f.next().unwrap_or("");
+        let nums: Result<Vec<f64>, _> = f.map(str::parse::<f64>).collect();
+        let nums = nums.map_err(|_| format!("bad harness line `{line}`"))?;
+        match (tag, nums.as_slice()) {
+            ("R", [t]) => s.reference.push(*t),
+            ("T", [t]) => s.total.push(*t),
+            ("P", [t, ks @ ..]) if ks.len() == kernels => {
+                s.profiled_total.push(*t);
+                for (k, v) in ks.iter().enumerate() {
+                    s.kernels[k].push(*v);
+                }
+            }
+            _ => return Err(format!("bad harness line `{line}`")),
+        }
+    }
+    Ok(s)
+}
+
+fn list(it: impl Iterator<Item = usize>) -> String {
+    let v: Vec<String> = it.map(|b| b.to_string()).collect();
+    if v.is_empty() {
+        "0".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// The C benchmark program for `plain` and its instrumented twin `prof`.
+fn harness_source(plain: &Manifest, prof: &Manifest) -> String {
+    let n = &plain.name;
+    let p = &prof.name;
+    let up = n.to_uppercase();
+    let nk = prof.kernels.len();
+    let hook = codegen::PROFILE_HOOK;
+    format!(
+        r#"/* edgec benchmark harness for {n} (generated). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "{n}.h"
+#include "{p}.h"
+
+static const size_t in_bytes[] = {{{in_bytes}}};
+static const size_t out_bytes[] = {{{out_bytes}}};
+#define NK {nk}
+
+static void *xalloc(size_t n) {{
+  void *q = aligned_alloc(64, (n + 63) / 64 * 64 + 64);
+  if (!q) {{ fprintf(stderr, "out of memory\n"); exit(4); }}
+  memset(q, 0, (n + 63) / 64 * 64 + 64);
+  return q;
+}}
+
+static double now(void) {{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}}
+
+/* The hook the instrumented build calls: 0 before the first kernel, k + 1 after kernel k. */
+static double marks[NK + 1];
+void {hook}(int32_t i) {{
+  if (i >= 0 && i <= NK) marks[i] = now();
+}}
+
+/* The reference workload ({reference}): four chains of 65536 dependent multiply-adds over a
+   4 KiB array (L1-resident, scalar): it tracks the machine's current speed, not the model. */
+static float ref_data[1024];
+static volatile float ref_sink;
+static double reference(void) {{
+  double t0 = now();
+  float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int r = 0; r < 256; r++)
+    for (int i = 0; i < 1024; i += 4) {{
+      a0 = a0 * 0.5f + ref_data[i];
+      a1 = a1 * 0.5f + ref_data[i + 1];
+      a2 = a2 * 0.5f + ref_data[i + 2];
+      a3 = a3 * 0.5f + ref_data[i + 3];
+    }}
+  ref_sink = a0 + a1 + a2 + a3;
+  return now() - t0;
+}}
+
+static void check(int rc, const char *what) {{
+  if (rc) {{ fprintf(stderr, "%s returned %d\n", what, rc); exit(3); }}
+}}
+
+/* usage: bench IN... OUT... ITERS WARMUP */
+int main(int argc, char **argv) {{
+  const int ni = EDGEC_{up}_NUM_INPUTS, no = EDGEC_{up}_NUM_OUTPUTS;
+  if (argc != 3 + ni + no) {{
+    fprintf(stderr, "usage: %s IN*%d OUT*%d ITERS WARMUP\n", argv[0], ni, no);
+    return 2;
+  }}
+  const void *ins[{ni1}];
+  void *outs[{no1}];
+  for (int i = 0; i < ni; i++) {{
+    void *q = xalloc(in_bytes[i]);
+    FILE *f = fopen(argv[1 + i], "rb");
+    if (!f) {{ perror(argv[1 + i]); return 2; }}
+    size_t got = fread(q, 1, in_bytes[i], f);
+    int extra = fgetc(f);
+    fclose(f);
+    if (got != in_bytes[i] || extra != EOF) {{
+      fprintf(stderr, "%s: expected %zu bytes\n", argv[1 + i], in_bytes[i]);
+      return 2;
+    }}
+    ins[i] = q;
+  }}
+  for (int i = 0; i < no; i++) outs[i] = xalloc(out_bytes[i]);
+  size_t wn = {n}_workspace_size(), wp = {p}_workspace_size();
+  void *ws = xalloc(wn > wp ? wn : wp);
+  int iters = atoi(argv[1 + ni + no]), warmup = atoi(argv[2 + ni + no]);
+  if (iters < 1 || warmup < 0) {{ fprintf(stderr, "bad ITERS/WARMUP\n"); return 2; }}
+  for (int i = 0; i < 1024; i++) ref_data[i] = (float)((i * 37) % 101) / 101.0f;
+  for (int i = 0; i < 3; i++) reference();
+
+  /* Phase 1: the plain build (the latency a user gets). */
+  for (int i = 0; i < warmup; i++) check({n}_run(ins, outs, ws), "{n}_run");
+  for (int i = 0; i < iters; i++) {{
+    printf("R %.9f\n", reference());
+    double t0 = now();
+    int rc = {n}_run(ins, outs, ws);
+    double t1 = now();
+    check(rc, "{n}_run");
+    printf("T %.9f\n", t1 - t0);
+  }}
+  for (int i = 0; i < no; i++) {{
+    FILE *f = fopen(argv[1 + ni + i], "wb");
+    if (!f || fwrite(outs[i], 1, out_bytes[i], f) != out_bytes[i]) {{ perror(argv[1 + ni + i]); return 2; }}
+    fclose(f);
+  }}
+
+  /* Phase 2: the instrumented build (per-kernel times). */
+  for (int i = 0; i < warmup; i++) check({p}_run(ins, outs, ws), "{p}_run");
+  for (int i = 0; i < iters; i++) {{
+    printf("R %.9f\n", reference());
+    double t0 = now();
+    int rc = {p}_run(ins, outs, ws);
+    double t1 = now();
+    check(rc, "{p}_run");
+    printf("P %.9f", t1 - t0);
+    for (int k = 0; k < NK; k++) printf(" %.9f", marks[k + 1] - marks[k]);
+    printf("\n");
+  }}
+  return 0;
+}}
+"#,
+        reference = REFERENCE_WORKLOAD,
+        in_bytes = list(plain.inputs.iter().map(|t| t.bytes)),
+        out_bytes = list(plain.outputs.iter().map(|t| t.bytes)),
+        ni1 = plain.inputs.len().max(1),
+        no1 = plain.outputs.len().max(1),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_harness_lines() {
+        let s = parse_samples("R 0.5\nT 1.0\nR 0.25\nP 2.0 0.5 1.5\n", 2).unwrap();
+        assert_eq!(s.reference, vec![0.5, 0.25]);
+        assert_eq!(s.total, vec![1.0]);
+        assert_eq!(s.profiled_total, vec![2.0]);
+        assert_eq!(s.kernels, vec![vec![0.5], vec![1.5]]);
+    }
+
+    #[test]
+    fn rejects_wrong_kernel_count() {
+        assert!(parse_samples("P 2.0 0.5\n", 2).is_err());
+        assert!(parse_samples("X 1\n", 0).is_err());
+    }
+}
