@@ -82,7 +82,11 @@ pub fn compile(g: &Graph, spec: &TargetSpec, kt: &KernelTarget, opts: &Options) 
     let plan = plan::plan(g, &|id| lower::scratch_bytes(g, id, kt))?;
     let m = module::build(g, &plan, kt, &prefix, opts.profile)?;
     let body = m.body.clone();
-    let lowered = backend::lower(&m.text, spec, opts.keep, &[body.as_str()], &|ctx, llm| {
+    // Only the entry points are exported: the body and the kernels (whose names carry no
+    // prefix) become internal, so several compiled models link into one program.
+    let mut internal = vec![body.as_str()];
+    internal.extend(m.kernels.iter().map(|k| k.func.as_str()));
+    let lowered = backend::lower(&m.text, spec, opts.keep, &internal, &|ctx, llm| {
         entry::add_entry_points(ctx, llm, &plan, &prefix, &body)
     })?;
 

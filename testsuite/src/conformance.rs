@@ -419,6 +419,10 @@ pub fn run_suite(cases: &[PathBuf], backend: &Backend, jobs: usize, progress: bo
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let summary = Mutex::new(Summary::default());
+    // The panic hook is process-wide: suites running on several test threads take turns, so
+    // that each restores the hook it found.
+    static SUITE: Mutex<()> = Mutex::new(());
+    let _turn = SUITE.lock().unwrap_or_else(|e| e.into_inner());
     let prev_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     std::thread::scope(|s| {
@@ -455,6 +459,24 @@ pub fn run_suite(cases: &[PathBuf], backend: &Backend, jobs: usize, progress: bo
     });
     std::panic::set_hook(prev_hook);
     summary.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The case folders under `dir` named in `names`; `Err` lists names with no folder.
+pub fn cases_named(dir: &Path, names: &BTreeSet<String>) -> Result<Vec<PathBuf>, String> {
+    let all = list_cases(dir, &[])?;
+    let found: Vec<PathBuf> =
+        all.into_iter().filter(|p| p.file_name().is_some_and(|n| names.contains(n.to_string_lossy().as_ref()))).collect();
+    if found.len() != names.len() {
+        let have: BTreeSet<String> = found.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+        let missing: Vec<&String> = names.iter().filter(|n| !have.contains(*n)).collect();
+        return Err(format!("no case folder for {missing:?} in {}", dir.display()));
+    }
+    Ok(found)
+}
+
+/// The representative cases the cross-ISA tests run under qemu (testsuite/conformance/cross-subset.txt).
+pub fn cross_subset_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/cross-subset.txt")
 }
 
 /// Compare a run with the expected-pass list: (regressions, new passes).

@@ -3,5 +3,6 @@
 
 pub mod conformance;
 pub mod example;
+pub mod exceptions;
 pub mod native;
 pub mod onnx_builder;

@@ -34,9 +34,7 @@ pub fn profile(target: &str) -> Result<Profile, NativeError> {
 
 /// Compile `g` (all shapes static) for `p` with exported symbols prefixed by `name`.
 pub fn compile(g: &Graph, p: &Profile, name: &str) -> Result<codegen::Artifacts, CodegenError> {
-    let (spec, kt) = edgec::native::spec(p);
-    let opts = codegen::Options { name: name.to_string(), target_name: p.name.clone(), keep: codegen::Keep::default() };
-    codegen::compile(g, &spec, &kt, &opts)
+    edgec::native::compile_typed(g, p, name, codegen::Keep::default())
 }
 
 /// Sort a code-generation error: `Unsupported` is a limitation, the rest are bugs.

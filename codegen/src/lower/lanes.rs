@@ -5,7 +5,7 @@
 
 use super::Operand;
 use crate::mlir::{elem_type, memref_type, Func, Scalar};
-use ir::DType;
+use ir::{DType, Graph, NodeId};
 
 /// A statically shaped memref holding elements of `dt`.
 #[derive(Clone, Debug)]
@@ -46,10 +46,10 @@ pub fn strides(shape: &[usize]) -> Vec<usize> {
 /// `o` seen as a row-major memref of `shape` (same element count; rank 0 becomes `[1]`).
 pub fn view(f: &mut Func, o: &Operand, shape: &[usize]) -> View {
     let shape: Vec<usize> = if shape.is_empty() { vec![1] } else { shape.to_vec() };
-    if shape == o.shape {
-        return View { mem: o.mem.clone(), mty: o.mty.clone(), shape, dt: o.dt };
-    }
     let mty = memref_type(&shape, o.dt);
+    if mty == o.mty {
+        return View { mem: o.mem.clone(), mty, shape, dt: o.dt };
+    }
     let list = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
     let mem = f.op(format!(
         "memref.reinterpret_cast {} to offset: [0], sizes: [{}], strides: [{}] : {} to {mty}",
@@ -67,6 +67,44 @@ pub fn around_axis(f: &mut Func, o: &Operand, axis: usize) -> (View, usize, usiz
     let n = o.shape[axis];
     let inner: usize = o.shape[axis + 1..].iter().product();
     (view(f, o, &[outer, n, inner]), outer, n, inner)
+}
+
+/// Static shape and dtype of input `i` of node `id` (for scratch planning).
+pub fn input_type(g: &Graph, id: NodeId, i: usize) -> Option<(Vec<usize>, DType)> {
+    let v = g.node_inputs(id).get(i).copied().flatten()?;
+    let t = g.value_type(v);
+    Some((t.static_shape()?, t.dtype))
+}
+
+/// The constant value of input `i` of node `id` as i64s.
+pub fn input_const(g: &Graph, id: NodeId, i: usize) -> Option<Vec<i64>> {
+    let v = g.node_inputs(id).get(i).copied().flatten()?;
+    g.const_value(v).map(|c| c.to_i64_vec())
+}
+
+/// `shape` as [outer, n, inner] around `axis` (negative axes count from the end).
+pub fn split_at_axis(shape: &[usize], axis: i64) -> Option<(usize, usize, usize)> {
+    let ax = ir::norm_axis(axis, shape.len()).ok()?;
+    Some((shape[..ax].iter().product(), shape[ax], shape[ax + 1..].iter().product()))
+}
+
+/// `scf.for %iv = lo to hi` with SSA (index) bounds.
+pub fn for_dyn(f: &mut Func, lo: &str, hi: &str, body: impl FnOnce(&mut Func, &str)) {
+    let one = f.idx(1);
+    let iv = f.fresh();
+    f.line(format!("scf.for {iv} = {lo} to {hi} step {one} {{"));
+    f.enter();
+    body(f, &iv);
+    f.leave();
+    f.line("}");
+}
+
+/// `isfinite(v)` for a float of MLIR type `ty`.
+pub fn is_finite(f: &mut Func, v: &str, s: Scalar) -> String {
+    let inf = f.fconst(f64::INFINITY, s);
+    let t = s.ty();
+    let a = f.op(format!("math.absf {v} : {t}"));
+    f.op(format!("arith.cmpf olt, {a}, {inf} : {t}"))
 }
 
 /// Byte size of one element of `dt` in a scratch view.

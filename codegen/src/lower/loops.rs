@@ -65,6 +65,19 @@ pub fn if_then(f: &mut Func, cond: &str, then: impl FnOnce(&mut Func)) {
     f.line("}");
 }
 
+/// `scf.if cond { then } else { els }` without results.
+pub fn if_then_else(f: &mut Func, cond: &str, then: impl FnOnce(&mut Func), els: impl FnOnce(&mut Func)) {
+    f.line(format!("scf.if {cond} {{"));
+    f.enter();
+    then(f);
+    f.leave();
+    f.line("} else {");
+    f.enter();
+    els(f);
+    f.leave();
+    f.line("}");
+}
+
 /// `scf.if` yielding values of types `tys` from both branches; returns the results.
 pub fn if_else(
     f: &mut Func,

@@ -2,13 +2,40 @@
 //! its outputs, then (if it asked for one) a scratch buffer, all as statically shaped memrefs;
 //! constant inputs are also visible at compile time (shapes, axes, pads, …).
 
+mod attention;
 mod elementwise;
+mod concat;
+mod det;
+mod einsum;
+mod expand;
+mod gather;
+mod generate;
+mod loops;
+mod operands;
+mod pad;
+mod scatter;
+mod select;
+mod slice;
+mod topk;
+mod view;
 mod matmul;
 mod matmul_f32;
 mod movement;
 mod quant;
 mod lanes;
 mod reduce;
+mod argreduce;
+mod softmax;
+mod scan;
+mod norm;
+mod layernorm;
+mod lpnorm;
+mod lrn;
+mod conv;
+mod conv_fast;
+mod conv_geom;
+mod gemm_tiles;
+mod ix;
 
 use crate::error::{CodegenError, Result};
 use crate::mlir::{memref_type, Func};
@@ -99,7 +126,16 @@ pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
     let node = g.node(id);
     match &node.op {
         Op::MatMul { .. } => matmul::scratch_bytes(g, id, t),
+        Op::Attention(_) => attention::scratch_bytes(g, id, t),
         Op::Reduce { .. } => reduce::scratch_bytes(g, id),
+        Op::ArgReduce { .. } => argreduce::scratch_bytes(g, id),
+        Op::Softmax { .. } => softmax::scratch_bytes(g, id),
+        Op::CumSum { .. } | Op::CumProd { .. } => scan::scratch_bytes(g, id),
+        Op::LpNorm { .. } => lpnorm::scratch_bytes(g, id),
+        Op::Lrn { .. } => lrn::scratch_bytes(g, id),
+        Op::Conv(_) => conv::scratch_bytes(g, id, t),
+        Op::Einsum { .. } => einsum::scratch_bytes(g, id, t),
+        Op::Det => det::scratch_bytes(g, id, t),
         _ => 0,
     }
 }
@@ -152,7 +188,40 @@ fn dispatch(k: &mut Kernel) -> Result<()> {
         Op::Reshape { .. } | Op::Squeeze | Op::Unsqueeze | Op::Flatten { .. } => movement::copy(k),
         Op::Transpose { .. } => movement::transpose(k),
         Op::QuantizeLinear { .. } | Op::DequantizeLinear { .. } => quant::lower(k),
+        Op::Attention(_) => attention::lower(k),
         Op::Reduce { .. } => reduce::lower(k),
+        Op::ArgReduce { .. } => argreduce::lower(k),
+        Op::Softmax { .. } => softmax::lower(k),
+        Op::CumSum { .. } | Op::CumProd { .. } => scan::lower(k),
+        Op::BatchNorm { .. } | Op::InstanceNorm { .. } | Op::GroupNorm { .. } => norm::lower(k),
+        Op::LayerNorm { .. } | Op::RmsNorm { .. } => layernorm::lower(k),
+        Op::LpNorm { .. } => lpnorm::lower(k),
+        Op::Lrn { .. } => lrn::lower(k),
+        Op::Conv(_) | Op::ConvInteger(_) | Op::ConvTranspose(_) | Op::Col2Im { .. } => conv::lower(k),
+        Op::Concat { .. } => concat::concat(k),
+        Op::Split { .. } => concat::split(k),
+        Op::Slice => slice::lower(k),
+        Op::Expand => expand::expand(k),
+        Op::Tile => expand::tile(k),
+        Op::Pad { .. } => pad::lower(k),
+        Op::Shape { .. } => generate::shape(k),
+        Op::Size => generate::size(k),
+        Op::ConstantOfShape { .. } => generate::constant_of_shape(k),
+        Op::Range => generate::range(k),
+        Op::EyeLike { .. } => generate::eye_like(k),
+        Op::Trilu { .. } => generate::trilu(k),
+        Op::Gather { .. } => gather::gather(k),
+        Op::GatherElements { .. } => gather::gather_elements(k),
+        Op::GatherNd { .. } => gather::gather_nd(k),
+        Op::ScatterElements { .. } => scatter::scatter_elements(k),
+        Op::ScatterNd { .. } => scatter::scatter_nd(k),
+        Op::OneHot { .. } => select::one_hot(k),
+        Op::ReverseSequence { .. } => select::reverse_sequence(k),
+        Op::Compress { .. } => select::compress(k),
+        Op::NonZero | Op::Unique { .. } => select::data_dependent(k),
+        Op::TopK { .. } => topk::lower(k),
+        Op::Einsum { .. } => einsum::lower(k),
+        Op::Det => det::lower(k),
         op => k.unsupported(format!("no kernel for {} yet", op.name())),
     }
 }

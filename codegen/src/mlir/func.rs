@@ -123,6 +123,29 @@ impl Func {
         f: impl FnOnce(&mut Func, &str, &[String]) -> Vec<String>,
     ) -> Vec<String> {
         let (l, h, s) = (self.idx(lo), self.idx(hi), self.idx(step));
+        self.for_iter_ssa(&l, &h, &s, inits, f)
+    }
+
+    /// `for_iter` from `lo` to `hi` (SSA index values) with step 1.
+    pub fn for_iter_dyn(
+        &mut self,
+        lo: &str,
+        hi: &str,
+        inits: &[(String, String)],
+        f: impl FnOnce(&mut Func, &str, &[String]) -> Vec<String>,
+    ) -> Vec<String> {
+        let s = self.idx(1);
+        self.for_iter_ssa(lo, hi, &s, inits, f)
+    }
+
+    fn for_iter_ssa(
+        &mut self,
+        l: &str,
+        h: &str,
+        s: &str,
+        inits: &[(String, String)],
+        f: impl FnOnce(&mut Func, &str, &[String]) -> Vec<String>,
+    ) -> Vec<String> {
         let iv = self.fresh();
         let carried: Vec<String> = inits.iter().map(|_| self.fresh()).collect();
         let args: Vec<String> =

@@ -1,5 +1,6 @@
 //! Subcommands of the `edgec` command line (argument definitions and dispatch).
 
+pub mod bench;
 mod compile;
 mod inspect;
 mod run;
@@ -28,6 +29,9 @@ pub enum Command {
     Targets(targets::TargetsArgs),
     /// Compile a model to native code for a device: <name>.o, lib<name>.a, <name>.h, <name>.json.
     Compile(compile::CompileArgs),
+    /// Compile and time a model (or one generated kernel): latency, per-kernel time and
+    /// GFLOP/s, JSON reports, baseline regression checks, ONNX Runtime comparison.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -72,5 +76,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Run(a) => run::run(&a),
         Command::Targets(a) => targets::targets(&a),
         Command::Compile(a) => compile::compile(&a),
+        Command::Bench(a) => bench::bench(&a),
     }
 }

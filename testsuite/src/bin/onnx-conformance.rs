@@ -23,7 +23,9 @@ enum BackendArg {
 ///
 /// The compiled backend specialises a case on its small integer inputs (i32/i64, at most 64
 /// elements: Reshape shapes, Slice starts, TopK's k…) when the graph is not fully static or
-/// codegen reports it unsupported; see testsuite/src/conformance.rs.
+/// codegen reports it unsupported; see testsuite/src/conformance.rs. With the compiled backend,
+/// --bless also writes testsuite/conformance/compiled-exceptions-<target>.md: the cases the
+/// interpreter passes and this backend does not, grouped by op.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
@@ -122,6 +124,24 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         println!("wrote {} ({} cases)", list.display(), summary.count("pass"));
+        if let Backend::Compiled(target) = &backend {
+            // The documented exceptions: what the interpreter passes and this backend does not.
+            let interp = match conformance::read_expected(&conformance::expected_list_path(&Backend::Interp)) {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let path = testsuite::exceptions::exceptions_path(target);
+            let md = testsuite::exceptions::render(&summary, &interp, target, &dir);
+            if let Err(e) = std::fs::write(&path, md) {
+                eprintln!("error: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            let n = interp.iter().filter(|c| summary.cases.get(*c).is_some_and(|o| o.label() != "pass")).count();
+            println!("wrote {} ({n} exceptions)", path.display());
+        }
         return ExitCode::SUCCESS;
     }
     if args.no_check {

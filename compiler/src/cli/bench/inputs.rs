@@ -7,20 +7,21 @@ use std::path::Path;
 
 /// A tensor of random values: floats uniform in [-1, 1), integers in [0, 8), bools 0/1
 /// (small integers keep index-like inputs in range for most models).
-pub fn random_tensor(dt: DType, shape: &[usize], rng: &fastrand::Rng) -> Result<Tensor, String> {
+pub fn random_tensor(dt: DType, shape: &[usize], rng: &mut fastrand::Rng) -> Result<Tensor, String> {
     let t = Tensor::zeros(dt, shape)?;
+    let rng = std::cell::RefCell::new(rng);
     Ok(if dt.is_float() {
-        t.map_f64(|_| rng.f64() * 2.0 - 1.0)
+        t.map_f64(|_| rng.borrow_mut().f64() * 2.0 - 1.0)
     } else if dt == DType::Bool {
-        t.map_f64(|_| rng.u8(0..2) as f64)
+        t.map_f64(|_| rng.borrow_mut().u8(0..2) as f64)
     } else {
-        t.map_f64(|_| rng.u8(0..8) as f64)
+        t.map_f64(|_| rng.borrow_mut().u8(0..8) as f64)
     })
 }
 
 /// One random tensor per graph input (in graph-input order), from `seed`.
 pub fn random_inputs(g: &Graph, seed: u64) -> Result<Vec<Tensor>, String> {
-    let rng = fastrand::Rng::with_seed(seed);
+    let mut rng = fastrand::Rng::with_seed(seed);
     g.inputs()
         .iter()
         .map(|&id| {
@@ -34,7 +35,7 @@ pub fn random_inputs(g: &Graph, seed: u64) -> Result<Vec<Tensor>, String> {
                     node.name
                 )
             })?;
-            random_tensor(ty.dtype, &shape, &rng)
+            random_tensor(ty.dtype, &shape, &mut rng)
         })
         .collect()
 }

@@ -52,7 +52,7 @@ fn dims(s: &str, what: &str) -> Result<Vec<usize>, String> {
 fn infer(g: &Graph, op: &Op, ins: &[Option<ValueId>]) -> Result<Vec<TensorType>, String> {
     let types: Vec<Option<&TensorType>> = ins.iter().map(|v| v.map(|v| g.value_type(v))).collect();
     let consts: Vec<Option<&ir::Tensor>> = ins.iter().map(|v| v.and_then(|v| g.const_value(v)).map(|t| &**t)).collect();
-    ir::ops::infer(op, &types, &consts).map_err(|e| format!("--shape: {e}"))
+    ir::ops::infer(op, &types, &consts).map_err(|e| format!("--shape: {}", e.at(op.name(), op.name())))
 }
 
 fn add(g: &mut Graph, name: &str, op: Op, ins: &[Option<ValueId>]) -> Result<(), String> {
@@ -69,7 +69,7 @@ pub fn bench_name(kernel: &str, shape: &str) -> String {
 
 /// The one-node graph for `--kernel kernel --shape shape`; constants are seeded random data.
 pub fn graph(kernel: &str, shape: &str, seed: u64) -> Result<Graph, String> {
-    let rng = fastrand::Rng::with_seed(seed ^ 0x5EED_C0DE);
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x5EED_C0DE);
     let mut g = Graph::new(bench_name(kernel, shape));
     match kernel {
         "matmul" => {
@@ -82,7 +82,7 @@ pub fn graph(kernel: &str, shape: &str, seed: u64) -> Result<Graph, String> {
             let last = a_shape.len() - 1;
             a_shape[last] = k;
             let a = g.add_input("a", TensorType::fixed(DType::F32, &a_shape));
-            let b = g.add_const("b", random_tensor(DType::F32, &[k, n], &rng)?);
+            let b = g.add_const("b", random_tensor(DType::F32, &[k, n], &mut rng)?);
             add(&mut g, "matmul", Op::MatMul { trans_a: false, trans_b: false }, &[Some(a), Some(b)])?;
         }
         "conv" => {
@@ -109,8 +109,8 @@ pub fn graph(kernel: &str, shape: &str, seed: u64) -> Result<Graph, String> {
                 ));
             }
             let xv = g.add_input("x", TensorType::fixed(DType::F32, &[*n, *c, *h, *wd]));
-            let wv = g.add_const("w", random_tensor(DType::F32, &[*cout, c / group, *kh, *kw], &rng)?);
-            let bv = g.add_const("bias", random_tensor(DType::F32, &[*cout], &rng)?);
+            let wv = g.add_const("w", random_tensor(DType::F32, &[*cout, c / group, *kh, *kw], &mut rng)?);
+            let bv = g.add_const("bias", random_tensor(DType::F32, &[*cout], &mut rng)?);
             let attrs = ConvAttrs {
                 kernel_shape: vec![*kh, *kw],
                 strides: vec![stride, stride],
