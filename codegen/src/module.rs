@@ -86,6 +86,14 @@ impl Views<'_> {
     }
 }
 
+/// An empty operand as the kernel takes it (`lower::empty_arg_type`), or unchanged.
+fn empty_cast(body: &mut String, vw: &mut Views, n: String, t: String) -> (String, String) {
+    let Some(aty) = lower::empty_arg_type(&t) else { return (n, t) };
+    let c = vw.fresh();
+    let _ = writeln!(body, "  {c} = memref.reinterpret_cast {n} to offset: [0], sizes: [0], strides: [1] : {t} to {aty}");
+    (c, aty)
+}
+
 /// The external hook a profiling build calls (see `Options::profile`).
 pub const PROFILE_HOOK: &str = "edgec_prof_mark";
 
@@ -133,11 +141,13 @@ pub fn build(g: &Graph, plan: &Plan, t: &KernelTarget, prefix: &str, profile: bo
                 let mut tys = vec![];
                 for v in g.node_inputs(*id).into_iter().flatten() {
                     let (n, t) = vw.view(&mut body, v);
+                    let (n, t) = empty_cast(&mut body, &mut vw, n, t);
                     args.push(n);
                     tys.push(t);
                 }
                 for port in 0..node.outputs.len() {
                     let (n, t) = vw.view(&mut body, ValueId::new(*id, port as u32));
+                    let (n, t) = empty_cast(&mut body, &mut vw, n, t);
                     args.push(n);
                     tys.push(t);
                 }

@@ -324,6 +324,32 @@ pub struct AttentionAttrs {
     pub softcap: F32,
 }
 
+/// An operand of a fused step: a node input, an earlier step, or a scalar constant (which
+/// takes the dtype of the step's other operands).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FusedArg {
+    In(usize),
+    Step(usize),
+    Const(F32),
+}
+
+/// One step of a fused elementwise expression.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FusedStep {
+    Unary(UnaryOp, FusedArg),
+    Binary(BinaryOp, FusedArg, FusedArg),
+    /// (cond, x, y)
+    Where(FusedArg, FusedArg, FusedArg),
+    Cast(DType, FusedArg),
+}
+
+/// A fused elementwise expression in SSA order: steps read node inputs or earlier steps; the
+/// result is the last step (no steps: input 0 unchanged). All operands broadcast together.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct FusedExpr {
+    pub steps: Vec<FusedStep>,
+}
+
 /// An edgec operation. See the module docs for conventions; each variant lists its inputs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -453,6 +479,14 @@ pub enum Op {
     Attention(AttentionAttrs),
     /// (x, cos_cache, sin_cache, position_ids?) rotary position embedding.
     RotaryEmbedding { interleaved: bool, rotary_dim: usize, num_heads: usize },
+    /// (x0, x1, …) broadcasting: a chain of elementwise ops fused into one kernel.
+    Fused(FusedExpr),
+    /// (a, b, e1, e2, …): MatMul, then the epilogue with `In(0)` = the product and `In(i)` =
+    /// input i + 1 (bias, residual, …), so no intermediate tensor is written.
+    MatMulFused { trans_a: bool, trans_b: bool, epilogue: FusedExpr },
+    /// (x, w, e1, …): Conv without bias, then the epilogue as for `MatMulFused` (a bias is an
+    /// epilogue input of shape [C, 1, …]).
+    ConvFused { attrs: ConvAttrs, epilogue: FusedExpr },
     /// (x, mask, [values]) MaxUnpool / Col2Im and friends are not in the core set.
     Col2Im { dilations: Vec<usize>, pads: Vec<usize>, strides: Vec<usize> },
 }
@@ -533,6 +567,9 @@ impl Op {
             Op::Attention(_) => "attention",
             Op::RotaryEmbedding { .. } => "rotary_embedding",
             Op::Col2Im { .. } => "col2im",
+            Op::Fused(_) => "fused",
+            Op::MatMulFused { .. } => "matmul_fused",
+            Op::ConvFused { .. } => "conv_fused",
         }
     }
 

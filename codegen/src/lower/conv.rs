@@ -85,7 +85,7 @@ fn check_group(k: &Kernel, group: usize, c: usize, m: usize) -> Result<()> {
 }
 
 /// Per spatial dim: whether tap positions can fall below 0 / at or past the image end.
-fn needs_checks(win: &Window) -> Vec<(bool, bool)> {
+pub(super) fn needs_checks(win: &Window) -> Vec<(bool, bool)> {
     (0..win.img.len())
         .map(|d| {
             let lo = win.pad_begin[d] > 0;
@@ -97,7 +97,7 @@ fn needs_checks(win: &Window) -> Vec<(bool, bool)> {
 }
 
 /// Image positions of column `o` with tap `kk`, and the i1 "inside the image" (None: always).
-fn positions(f: &mut Func, win: &Window, checks: &[(bool, bool)], o: &[String], kk: &[String]) -> (Vec<String>, Option<String>) {
+pub(super) fn positions(f: &mut Func, win: &Window, checks: &[(bool, bool)], o: &[String], kk: &[String]) -> (Vec<String>, Option<String>) {
     let mut pos = vec![];
     let mut conds = vec![];
     for d in 0..win.img.len() {

@@ -63,7 +63,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
         });
         let (lo, hi) = (f.idx(0), f.idx(n));
         let one = f.cst("1.0", "f64");
-        let tr = f.cst("true", "i1");
+        let tr = f.cst("1", "i1");
         let res = for_iter_dyn(
             f,
             &lo,
@@ -112,7 +112,7 @@ fn step(f: &mut Func, m: &str, mt: &str, n: usize, col: &str, det: &str) -> Vec<
         f,
         &is_zero,
         &["f64".into(), "i1".into()],
-        |f| vec![f.cst("0.0", "f64"), f.cst("false", "i1")],
+        |f| vec![f.cst("0.0", "f64"), f.cst("0", "i1")],
         |f| {
             let swap = f.op(format!("arith.cmpi ne, {piv}, {col} : index"));
             let lo = f.idx(0);
@@ -141,7 +141,7 @@ fn step(f: &mut Func, m: &str, mt: &str, n: usize, col: &str, det: &str) -> Vec<
                     });
                 });
             });
-            vec![d, f.cst("true", "i1")]
+            vec![d, f.cst("1", "i1")]
         },
     )
 }

@@ -45,7 +45,7 @@ pub fn cmp(f: &mut Func, pred: &str, a: &str, b: &str) -> String {
 /// Conjunction of i1 values (`true` when empty).
 pub fn and_all(f: &mut Func, conds: &[String]) -> String {
     let mut it = conds.iter();
-    let Some(first) = it.next() else { return f.cst("true", "i1") };
+    let Some(first) = it.next() else { return f.cst("1", "i1") };
     let mut acc = first.clone();
     for c in it {
         acc = f.op(format!("arith.andi {acc}, {c} : i1"));

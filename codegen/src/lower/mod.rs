@@ -36,6 +36,9 @@ mod conv_fast;
 mod conv_geom;
 mod gemm_tiles;
 mod ix;
+mod pool;
+mod matmul_int;
+mod space_depth;
 
 use crate::error::{CodegenError, Result};
 use crate::mlir::{memref_type, Func};
@@ -153,7 +156,7 @@ pub fn lower(g: &Graph, id: NodeId, name: &str, t: &KernelTarget, scratch: usize
                 let dt = g.value_type(v).dtype;
                 check_dtype(node, dt)?;
                 let mty = memref_type(&shape, dt);
-                Some(Operand { mem: f.arg(&mty), mty, shape, dt, konst: g.const_value(v).cloned() })
+                Some(Operand { mem: shaped_arg(&mut f, &mty), mty, shape, dt, konst: g.const_value(v).cloned() })
             }
         });
     }
@@ -162,12 +165,40 @@ pub fn lower(g: &Graph, id: NodeId, name: &str, t: &KernelTarget, scratch: usize
         let shape = static_shape(g, ValueId::new(id, port as u32), node)?;
         check_dtype(node, ty.dtype)?;
         let mty = memref_type(&shape, ty.dtype);
-        outs.push(Operand { mem: f.arg(&mty), mty, shape, dt: ty.dtype, konst: None });
+        outs.push(Operand { mem: shaped_arg(&mut f, &mty), mty, shape, dt: ty.dtype, konst: None });
     }
     let scratch = (scratch > 0).then(|| (f.arg(format!("memref<{scratch}xi8>")), scratch));
     let mut k = Kernel { f, node, ins, outs, scratch, target: t };
     dispatch(&mut k)?;
     Ok(k.f.finish())
+}
+
+/// The argument type of a kernel operand of memref type `mty`, when it is not `mty` itself:
+/// MLIR's bare-pointer calling convention rejects identity memrefs whose shape has a 0 after
+/// the first dim (their canonical strides contain 0), so empty operands of rank >= 2 are passed
+/// as `memref<0xE>` and reshaped inside the kernel (the caller casts to match).
+pub fn empty_arg_type(mty: &str) -> Option<String> {
+    let inner = mty.strip_prefix("memref<")?.strip_suffix('>')?;
+    let parts: Vec<&str> = inner.split('x').collect();
+    let (elem, dims) = parts.split_last()?;
+    (dims.len() >= 2 && dims.contains(&"0")).then(|| format!("memref<0x{elem}>"))
+}
+
+/// A kernel argument holding a memref of type `mty` (see `empty_arg_type`).
+fn shaped_arg(f: &mut Func, mty: &str) -> String {
+    let Some(aty) = empty_arg_type(mty) else { return f.arg(mty) };
+    let a = f.arg(&aty);
+    let dims: Vec<usize> = mty["memref<".len()..].split('x').filter_map(|d| d.parse().ok()).collect();
+    let mut strides = vec![1usize; dims.len()];
+    for i in (0..dims.len().saturating_sub(1)).rev() {
+        strides[i] = strides[i + 1] * dims[i + 1];
+    }
+    let list = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    f.op(format!(
+        "memref.reinterpret_cast {a} to offset: [0], sizes: [{}], strides: [{}] : {aty} to {mty}",
+        list(&dims),
+        list(&strides)
+    ))
 }
 
 fn check_dtype(node: &Node, dt: DType) -> Result<()> {
@@ -198,6 +229,9 @@ fn dispatch(k: &mut Kernel) -> Result<()> {
         Op::LpNorm { .. } => lpnorm::lower(k),
         Op::Lrn { .. } => lrn::lower(k),
         Op::Conv(_) | Op::ConvInteger(_) | Op::ConvTranspose(_) | Op::Col2Im { .. } => conv::lower(k),
+        Op::Pool(_) => pool::lower(k),
+        Op::MatMulInteger => matmul_int::lower(k),
+        Op::DepthToSpace { .. } | Op::SpaceToDepth { .. } => space_depth::lower(k),
         Op::Concat { .. } => concat::concat(k),
         Op::Split { .. } => concat::split(k),
         Op::Slice => slice::lower(k),

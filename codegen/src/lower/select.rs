@@ -5,7 +5,7 @@
 //! the data: they cannot be compiled ahead of time (the importer folds them when constant).
 
 use super::operands::axis_of;
-use super::view::{affine_dim, copy_affine};
+use super::view::{copy_same, subview};
 use super::Kernel;
 use crate::error::Result;
 use crate::mlir::Scalar;
@@ -172,9 +172,11 @@ pub fn compress(k: &mut Kernel) -> Result<()> {
         offs[a] = o;
         let mut sizes = ys.clone();
         sizes[a] = n;
-        let (v, vt) = super::view::subview(&mut k.f, &ym, &yt, &ys, y.dt, &offs, &sizes);
-        let exprs: Vec<String> = (0..rank).map(|i| if i == a { affine_dim(i, p as i64, 1) } else { format!("d{i}") }).collect();
-        copy_affine(&mut k.f, (&xm, &xt), &exprs, (&v, &vt), rank, x.dt);
+        let (v, vt) = subview(&mut k.f, &ym, &yt, &ys, y.dt, &offs, &sizes);
+        let mut src_offs = vec![0; rank];
+        src_offs[a] = p;
+        let (s, st) = subview(&mut k.f, &xm, &xt, &xs, x.dt, &src_offs, &sizes);
+        copy_same(&mut k.f, (&s, &st), (&v, &vt), rank, x.dt);
     }
     Ok(())
 }

@@ -1,8 +1,9 @@
-//! Slice as one `linalg.generic` copy: output index `i` along a sliced axis reads input index
-//! `start + step * i`, an affine map (negative steps included). starts/ends/axes/steps must
-//! be compile-time constants; they are resolved with the interpreter's clamping rules.
+//! Slice: a strided subview of the input covering the selected elements (positive strides
+//! |step|), copied into the output by one `linalg.generic`; axes with a negative step read the
+//! view backwards (`len - 1 - i`, an affine map). starts/ends/axes/steps must be compile-time
+//! constants; they are resolved with the interpreter's clamping rules.
 
-use super::view::{affine_dim, copy_affine};
+use super::view::{copy_affine, subview_strided};
 use super::Kernel;
 use crate::error::Result;
 
@@ -53,6 +54,9 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
         return k.unsupported("starts, ends, axes and steps differ in length");
     }
     let mut exprs: Vec<String> = (0..rank).map(|i| format!("d{i}")).collect();
+    let mut offsets = vec![0usize; rank];
+    let mut sizes = x.shape.clone();
+    let mut steps_abs = vec![1usize; rank];
     let mut seen = vec![false; rank];
     for j in 0..n {
         let a = match &axes {
@@ -69,11 +73,24 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
         if len != y.shape[a] {
             return k.unsupported(format!("axis {a}: slice of {len} for an output dim of {}", y.shape[a]));
         }
-        exprs[a] = affine_dim(a, s, step);
+        sizes[a] = len;
+        steps_abs[a] = step.unsigned_abs() as usize;
+        if len > 0 && step < 0 {
+            // The view starts at the last selected element and walks forward.
+            offsets[a] = (s + step * (len as i64 - 1)) as usize;
+            exprs[a] = format!("d{a} * -1 + {}", len - 1);
+        } else {
+            offsets[a] = s as usize;
+        }
     }
     if y.numel() == 0 {
         return Ok(());
     }
-    copy_affine(&mut k.f, (&x.mem, &x.mty), &exprs, (&y.mem, &y.mty), rank, x.dt);
+    if rank == 0 {
+        super::view::copy_flat(&mut k.f, (&x.mem, &x.mty), (&y.mem, &y.mty), 1, x.dt);
+        return Ok(());
+    }
+    let (v, vt) = subview_strided(&mut k.f, &x.mem, &x.mty, &x.shape, x.dt, &offsets, &sizes, &steps_abs);
+    copy_affine(&mut k.f, (&v, &vt), &exprs, (&y.mem, &y.mty), rank, x.dt);
     Ok(())
 }

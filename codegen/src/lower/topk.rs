@@ -17,7 +17,7 @@ fn better(f: &mut Func, a: &str, b: &str, s: Scalar, largest: bool) -> String {
         Scalar::Float(_) => {
             let na = f.op(format!("arith.cmpf uno, {a}, {a} : {t}"));
             let nb = f.op(format!("arith.cmpf uno, {b}, {b} : {t}"));
-            let tr = f.cst("true", "i1");
+            let tr = f.cst("1", "i1");
             let (p, q) = if largest { (na.clone(), nb.clone()) } else { (nb.clone(), na.clone()) };
             let nq = f.op(format!("arith.xori {q}, {tr} : i1"));
             let nan_order = f.op(format!("arith.andi {p}, {nq} : i1"));
@@ -33,7 +33,7 @@ fn better(f: &mut Func, a: &str, b: &str, s: Scalar, largest: bool) -> String {
             };
             f.op(format!("arith.cmpi {p}, {a}, {b} : {t}"))
         }
-        Scalar::Bool => f.cst("false", "i1"),
+        Scalar::Bool => f.cst("0", "i1"),
     }
 }
 
@@ -118,7 +118,7 @@ impl Lane<'_> {
                 let prev = f.load(&yv.mem, &yv.mty, &at(&q1), yv.dt);
                 vec![better(f, v, &prev, self.s, self.largest)]
             },
-            |f| vec![f.cst("false", "i1")],
+            |f| vec![f.cst("0", "i1")],
         );
         f.line(format!("scf.condition({}) {q} : index", c[0]));
         f.leave();

@@ -29,17 +29,33 @@ pub fn subview(
     offsets: &[usize],
     sizes: &[usize],
 ) -> (String, String) {
+    let ones = vec![1; shape.len()];
+    subview_strided(f, mem, mty, shape, dt, offsets, sizes, &ones)
+}
+
+/// `memref.subview` with positive element `steps` per dim.
+#[allow(clippy::too_many_arguments)]
+pub fn subview_strided(
+    f: &mut Func,
+    mem: &str,
+    mty: &str,
+    shape: &[usize],
+    dt: DType,
+    offsets: &[usize],
+    sizes: &[usize],
+    steps: &[usize],
+) -> (String, String) {
     let st = strides(shape);
     let off: usize = offsets.iter().zip(&st).map(|(o, s)| o * s).sum();
     let e = elem_type(dt).unwrap_or("i8");
     let dims: Vec<String> = sizes.iter().map(|d| d.to_string()).collect();
-    let ty = format!("memref<{}x{e}, strided<[{}], offset: {off}>>", dims.join("x"), join(&st));
-    let ones = vec![1; shape.len()];
+    let vst: Vec<usize> = st.iter().zip(steps).map(|(s, k)| s * k).collect();
+    let ty = format!("memref<{}x{e}, strided<[{}], offset: {off}>>", dims.join("x"), join(&vst));
     let v = f.op(format!(
         "memref.subview {mem}[{}] [{}] [{}] : {mty} to {ty}",
         join(offsets),
         join(sizes),
-        join(&ones)
+        join(steps)
     ));
     (v, ty)
 }
@@ -94,16 +110,6 @@ pub fn copy_affine(f: &mut Func, src: (&str, &str), src_exprs: &[String], dst: (
 pub fn copy_same(f: &mut Func, src: (&str, &str), dst: (&str, &str), rank: usize, dt: DType) {
     let exprs: Vec<String> = (0..rank).map(|i| format!("d{i}")).collect();
     copy_affine(f, src, &exprs, dst, rank, dt);
-}
-
-/// `d{i} * step + start` as affine text (plain `d{i}` when step is 1 and start 0).
-pub fn affine_dim(i: usize, start: i64, step: i64) -> String {
-    match (start, step) {
-        (0, 1) => format!("d{i}"),
-        (0, s) => format!("d{i} * {s}"),
-        (o, 1) => format!("d{i} + {o}"),
-        (o, s) => format!("d{i} * {s} + {o}"),
-    }
 }
 
 /// Flat row-major copy of a whole buffer (`n` elements) from `src` into `dst`.

@@ -12,6 +12,7 @@ use crate::{Op, OpResult, Tensor, TensorType};
 pub mod attention;
 pub mod conv;
 pub mod elementwise;
+pub mod fused;
 pub mod index;
 pub mod linalg;
 pub mod norm;
@@ -37,6 +38,7 @@ enum Family {
     Resize,
     Rnn,
     Attention,
+    Fused,
 }
 
 fn family(op: &Op) -> Family {
@@ -60,6 +62,7 @@ fn family(op: &Op) -> Family {
         Resize(_) | GridSample { .. } => Family::Resize,
         Rnn(_) => Family::Rnn,
         Attention(_) | RotaryEmbedding { .. } => Family::Attention,
+        Fused(_) | MatMulFused { .. } | ConvFused { .. } => Family::Fused,
     }
 }
 
@@ -81,6 +84,7 @@ pub fn infer(op: &Op, inputs: &[Option<&TensorType>], consts: &[Option<&Tensor>]
         Family::Resize => resize::infer(op, inputs, consts),
         Family::Rnn => rnn::infer(op, inputs, consts),
         Family::Attention => attention::infer(op, inputs, consts),
+        Family::Fused => fused::infer(op, inputs, consts),
     }
 }
 
@@ -102,5 +106,6 @@ pub fn eval(op: &Op, inputs: &[Option<&Tensor>]) -> OpResult<Vec<Tensor>> {
         Family::Resize => resize::eval(op, inputs),
         Family::Rnn => rnn::eval(op, inputs),
         Family::Attention => attention::eval(op, inputs),
+        Family::Fused => fused::eval(op, inputs),
     }
 }

@@ -50,6 +50,8 @@ pub fn arity(op: &Op) -> Arity {
         },
         Op::Attention(_) => a(3, 4, 1),
         Op::RotaryEmbedding { .. } => a(3, 4, 1),
+        Op::Fused(_) => Arity { min_inputs: 1, max_inputs: None, max_outputs: Some(1) },
+        Op::MatMulFused { .. } | Op::ConvFused { .. } => Arity { min_inputs: 2, max_inputs: None, max_outputs: Some(1) },
     }
 }
 

@@ -433,6 +433,9 @@ heads! {
     "attention": Op::Attention(_) => Op::Attention(AttentionAttrs { scale: None, causal: false, softcap: Z }),
     "rotary_embedding": Op::RotaryEmbedding { .. } => Op::RotaryEmbedding { interleaved: false, rotary_dim: 0, num_heads: 0 },
     "col2im": Op::Col2Im { .. } => Op::Col2Im { dilations: vec![], pads: vec![], strides: vec![] },
+    "fused": Op::Fused(_) => Op::Fused(FusedExpr::default()),
+    "matmul_fused": Op::MatMulFused { .. } => Op::MatMulFused { trans_a: false, trans_b: false, epilogue: FusedExpr::default() },
+    "conv_fused": Op::ConvFused { .. } => Op::ConvFused { attrs: conv0(), epilogue: FusedExpr::default() },
 }
 
 fn visit_conv<V: Visitor>(c: &mut ConvAttrs, v: &mut V) -> Result<(), IrError> {
@@ -717,6 +720,16 @@ pub fn visit_op<V: Visitor>(op: &mut Op, v: &mut V) -> Result<(), IrError> {
             v.attr("dilations", dilations)?;
             v.attr("pads", pads)?;
             v.attr("strides", strides)
+        }
+        Op::Fused(e) => v.attr("steps", &mut e.steps),
+        Op::MatMulFused { trans_a, trans_b, epilogue } => {
+            v.attr("trans_a", trans_a)?;
+            v.attr("trans_b", trans_b)?;
+            v.attr("epilogue", &mut epilogue.steps)
+        }
+        Op::ConvFused { attrs, epilogue } => {
+            visit_conv(attrs, v)?;
+            v.attr("epilogue", &mut epilogue.steps)
         }
     }
 }

@@ -16,6 +16,7 @@
 mod arity;
 mod attrs;
 mod cursor;
+mod fused;
 mod lexer;
 mod literal;
 mod parse;
