@@ -31,7 +31,7 @@ fn s(p: &Path) -> &str {
 // ---- the baseline comparison, on synthetic reports ----
 
 fn timing(median_s: f64, ratio: f64) -> Timing {
-    Timing { median_s, min_s: median_s, max_s: median_s, mean_s: median_s, ratio }
+    Timing { median_s, min_s: median_s, max_s: median_s, mean_s: median_s, cpu_median_s: median_s, ratio }
 }
 
 /// A report whose latency has `lat` as ratio and one kernel per (node, ratio).
@@ -45,7 +45,7 @@ fn synthetic(lat: f64, kernels: &[(&str, f64)]) -> Report {
         iters: 10,
         warmup: 1,
         inputs: "random (seed 0)".into(),
-        reference: Reference { workload: "fma-chain-v1".into(), flops: 1, median_s: 1e-4, min_s: 1e-4, max_s: 1e-4 },
+        reference: Reference { workload: "fma-chain-v1".into(), flops: 1, median_s: 1e-4, min_s: 1e-4, max_s: 1e-4, cpu_median_s: 1e-4 },
         latency: timing(lat * 1e-4, lat),
         profiled_latency: timing(lat * 1e-4, lat),
         kernels: kernels
@@ -65,6 +65,7 @@ fn synthetic(lat: f64, kernels: &[(&str, f64)]) -> Report {
             })
             .collect(),
         other_s: 0.0,
+        hook_s: 0.0,
         ort: None,
     }
 }
@@ -192,25 +193,27 @@ fn check_timing(t: &Value, what: &str) {
     let (med, min, max) = (as_f64(&t["median_s"], what), as_f64(&t["min_s"], what), as_f64(&t["max_s"], what));
     assert!(min > 0.0 && min <= med && med <= max, "{what}: {t}");
     assert!(as_f64(&t["ratio"], what) > 0.0, "{what}");
-    assert!(t["mean_s"].is_number(), "{what}");
+    assert!(t["mean_s"].is_number() && as_f64(&t["cpu_median_s"], what) > 0.0, "{what}");
 }
 
 #[test]
 fn kernel_bench_writes_the_documented_json_and_checks_baselines() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("b.json");
-    let o = edgec(&["bench", "--kernel", "matmul", "--shape", "32x64x48", "--iters", "3", "--warmup", "1", "--json", s(&json)]);
+    let o = edgec(&["bench", "--kernel", "matmul", "--shape", "64x128x96", "--iters", "3", "--warmup", "1", "--json", s(&json)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("GFLOP/s"), "{}", stdout(&o));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["schema"], 1);
     assert_eq!(v["subject"]["kind"], "kernel");
-    assert_eq!(v["subject"]["name"], "matmul_32x64x48");
-    assert_eq!(v["subject"]["shape"], "32x64x48");
+    assert_eq!(v["subject"]["name"], "matmul_64x128x96");
+    assert_eq!(v["subject"]["shape"], "64x128x96");
     assert_eq!(v["threads"], 1);
     assert_eq!(v["iters"], 3);
     assert_eq!(v["reference"]["workload"], "fma-chain-v1");
     assert!(as_f64(&v["reference"]["median_s"], "reference") > 0.0);
+    assert!(as_f64(&v["reference"]["cpu_median_s"], "reference") > 0.0);
+    assert!(as_f64(&v["hook_s"], "hook_s") > 0.0);
     check_timing(&v["latency"], "latency");
     check_timing(&v["profiled_latency"], "profiled_latency");
     let ks = v["kernels"].as_array().expect("kernels");
@@ -218,10 +221,10 @@ fn kernel_bench_writes_the_documented_json_and_checks_baselines() {
     let k = &ks[0];
     check_timing(k, "kernel");
     assert_eq!(k["op"], "matmul");
-    assert_eq!(k["flops"], 2 * 32 * 64 * 48);
-    assert_eq!(k["bytes"], 4 * (32 * 64 + 64 * 48 + 32 * 48));
+    assert_eq!(k["flops"], 2 * 64 * 128 * 96);
+    assert_eq!(k["bytes"], 4 * (64 * 128 + 128 * 96 + 64 * 96));
     let gflops = as_f64(&k["gflops"], "gflops");
-    assert!((gflops - 2.0 * 32.0 * 64.0 * 48.0 / as_f64(&k["median_s"], "median") / 1e9).abs() < 1e-6 * gflops);
+    assert!((gflops - 2.0 * 64.0 * 128.0 * 96.0 / as_f64(&k["median_s"], "median") / 1e9).abs() < 1e-6 * gflops);
     assert!(v["ort"].is_null());
     // The report parses back into the documented structure.
     let rep: Report = serde_json::from_value(v.clone()).unwrap();
@@ -229,15 +232,15 @@ fn kernel_bench_writes_the_documented_json_and_checks_baselines() {
 
     // Baseline against itself with a huge allowance: compared entries are listed, exit 0.
     let o = edgec(&[
-        "bench", "--kernel", "matmul", "--shape", "32x64x48", "--iters", "3", "--baseline", s(&json), "--max-regression", "1000000%",
+        "bench", "--kernel", "matmul", "--shape", "64x128x96", "--iters", "3", "--baseline", s(&json), "--max-regression", "1000000%",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("baseline comparison") && stdout(&o).contains("latency"), "{}", stdout(&o));
 
     // A baseline for another subject is refused (exit 2).
-    let o = edgec(&["bench", "--kernel", "matmul", "--shape", "32x64x40", "--iters", "1", "--baseline", s(&json)]);
+    let o = edgec(&["bench", "--kernel", "matmul", "--shape", "64x128x80", "--iters", "1", "--baseline", s(&json)]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("matmul_32x64x48"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("matmul_64x128x96"), "{}", stderr(&o));
 }
 
 #[test]

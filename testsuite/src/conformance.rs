@@ -9,9 +9,12 @@
 //! (Reshape's shape, Slice's starts/ends/axes, Pad's pads, TopK's k, Expand's shape…) as graph
 //! inputs, which an ahead-of-time compiler needs constant. When the imported graph is not fully
 //! static after folding, or code generation reports `Unsupported` for it, the runner re-imports
-//! the model with every integer (i32/i64) graph input of at most 64 elements bound to its test
-//! value (`ImportOptions::bind_inputs`) and compiles that. Graphs that compile as they are never
-//! get specialised, and MLIR/LLVM errors are reported, not retried, so bugs stay visible. A case
+//! the model with integer (i32/i64) graph inputs of at most 64 elements bound to their test
+//! values (`ImportOptions::bind_inputs`) and compiles that: first only those that feed operand
+//! slots (input 1 and later of every user), so data inputs stay run-time values, then, if that
+//! is not enough, all of them. Graphs that compile as they are never get specialised, and
+//! MLIR/LLVM/link errors are reported, not retried, so bugs stay visible. A specialisation that
+//! folds every output to a constant does not count (nothing would be left to compile). A case
 //! with several data sets is recompiled when the bound values differ between them.
 //!
 //! Outcomes: pass; fail (wrong numbers or output shape/dtype); unsupported (import or codegen
@@ -341,32 +344,61 @@ struct Built {
 /// Import and compile for `inputs`' shapes; specialise on small integer inputs when the graph
 /// does not compile as it is (see the module doc).
 fn build_case(model_path: &Path, inputs: &[(String, Tensor)], profile: &targets::Profile, name: &str) -> Result<Built, Outcome> {
-    let opts = ImportOptions { input_shapes: shapes_of(inputs), ..Default::default() };
-    let model = load_model(model_path, &opts).map_err(classify_compiled)?;
-    let bindable: Vec<(String, Tensor)> = inputs.iter().filter(|(_, t)| native::bindable(t)).cloned().collect();
-    let first = if ir::fold::is_fully_static(&model.graph) {
-        match native::compile(&model.graph, profile, name) {
-            Ok(art) => {
-                let linked = edgec::native::link(&art, profile).map_err(|e| Outcome::Error(format!("link: {e}")))?;
-                return Ok(Built { graph: model.graph, linked, bound: vec![] });
-            }
-            Err(e @ codegen::CodegenError::Unsupported { .. }) if !bindable.is_empty() => native::classify(e),
-            Err(e) => return Err(native_outcome(native::classify(e))),
-        }
-    } else {
-        NativeError::Unsupported(format!("dynamic shapes after folding: {}", native::first_dynamic(&model.graph)))
+    let base = ImportOptions { input_shapes: shapes_of(inputs), ..Default::default() };
+    let model = load_model(model_path, &base).map_err(classify_compiled)?;
+    let first = match native::build(&model.graph, profile, name) {
+        Ok(linked) => return Ok(Built { graph: model.graph, linked, bound: vec![] }),
+        // Bugs are reported, not hidden by specialising.
+        Err(e @ NativeError::Error(_)) => return Err(native_outcome(e)),
+        Err(e) => e,
     };
-    if bindable.is_empty() {
-        return Err(native_outcome(first));
+    // First the small integer inputs that only feed operand slots (shape, axes, pads, k…: input
+    // 1 and later), so that data inputs stay run-time values; then all small integer inputs.
+    let all: Vec<(String, Tensor)> = inputs.iter().filter(|(_, t)| native::bindable(t)).cloned().collect();
+    let operands: Vec<(String, Tensor)> =
+        all.iter().filter(|(n, _)| only_operand_slots(&model.graph, n)).cloned().collect();
+    let mut last = first.clone();
+    let mut tried: Vec<String> = vec![];
+    for binding in [operands, all] {
+        let key = names(&binding);
+        if binding.is_empty() || tried.contains(&key) {
+            continue;
+        }
+        tried.push(key);
+        let opts = ImportOptions { bind_inputs: binding.iter().cloned().collect(), ..base.clone() };
+        let model = load_model(model_path, &opts).map_err(classify_compiled)?;
+        if model.graph.outputs().iter().all(|(_, v)| model.graph.const_value(*v).is_some()) {
+            // Nothing would be left for the compiled code to compute: not a test of codegen.
+            last = NativeError::Unsupported(format!(
+                "{} (specialising on {} folds every output to a constant)",
+                unsupported_msg(&first),
+                names(&binding)
+            ));
+            continue;
+        }
+        match native::build(&model.graph, profile, name) {
+            Ok(linked) => return Ok(Built { graph: model.graph, linked, bound: binding }),
+            Err(NativeError::Error(m)) => return Err(Outcome::Error(format!("{m} (specialised on {})", names(&binding)))),
+            Err(NativeError::Unsupported(m)) => {
+                last = NativeError::Unsupported(format!("{m} (specialised on {})", names(&binding)))
+            }
+        }
     }
-    let mut opts = opts;
-    opts.bind_inputs = bindable.iter().cloned().collect();
-    let model = load_model(model_path, &opts).map_err(classify_compiled)?;
-    let linked = native::build(&model.graph, profile, name).map_err(|e| match e {
-        NativeError::Unsupported(m) => Outcome::Unsupported(format!("{m} (specialised on {})", names(&bindable))),
-        NativeError::Error(m) => Outcome::Error(format!("{m} (specialised on {})", names(&bindable))),
-    })?;
-    Ok(Built { graph: model.graph, linked, bound: bindable })
+    Err(native_outcome(last))
+}
+
+fn unsupported_msg(e: &NativeError) -> &str {
+    match e {
+        NativeError::Unsupported(m) | NativeError::Error(m) => m,
+    }
+}
+
+/// Whether graph input `name` feeds only input slots ≥ 1 of its users (or has none).
+fn only_operand_slots(g: &ir::Graph, name: &str) -> bool {
+    g.inputs()
+        .iter()
+        .find(|&&id| g.node(id).name == name)
+        .is_some_and(|&id| g.users(ir::ValueId::new(id, 0)).iter().all(|&(_, slot)| slot >= 1))
 }
 
 fn names(v: &[(String, Tensor)]) -> String {

@@ -2,7 +2,8 @@
 //! MatMul with batch broadcasting, transposed and 1-D operands, Transpose, Reshape, Reduce,
 //! Softmax, Concat) on random f32 inputs give the same outputs compiled as in the reference
 //! interpreter, on the host and under qemu for cortex-a76 and rv64gcv (fewer cases there).
-//! A failure prints the shrunk graph in the IR text form.
+//! A failure prints the shrunk graph in the IR text form. PROPTEST_CASES=N runs N cases per
+//! target instead of the defaults (40 host, 10 per qemu target).
 
 use edgec::compare::{compare, Tolerance};
 use ir::*;
@@ -211,10 +212,12 @@ impl Build {
                 (if t { vec![n, k] } else { vec![k, n] }, t)
             }
             _ => {
-                let batch = if sa.len() > 2 { self.broadcast_variant(&sa[..sa.len() - 2]) } else { vec![] };
-                let mut batch = batch;
+                let a_batch = if sa.len() > 2 { &sa[..sa.len() - 2] } else { &[][..] };
+                let mut batch = self.broadcast_variant(a_batch);
                 if self.c.below(3) == 0 {
-                    batch.insert(0, 1 + self.c.below(2));
+                    // An extra leading batch dim: any size beyond a's rank, else 1.
+                    let d = if batch.len() == a_batch.len() { 1 + self.c.below(2) } else { 1 };
+                    batch.insert(0, d);
                 }
                 let t = self.c.bool();
                 batch.extend(if t { [n, k] } else { [k, n] });
@@ -313,6 +316,8 @@ fn run(target: &str, cases: u32) {
         return;
     }
     let profile = native::profile(target).expect("profile");
+    // PROPTEST_CASES overrides the count (e.g. for a longer local bug hunt).
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(cases);
     let mut runner = TestRunner::new(Config { cases, max_shrink_iters: 64, ..Config::default() });
     let result = runner.run(&prop::collection::vec(any::<u64>(), 0..120), |choices| check(choices, &profile));
     if let Err(e) = result {
@@ -325,7 +330,7 @@ fn run(target: &str, cases: u32) {
 fn generator_builds_valid_varied_graphs() {
     let mut kinds = std::collections::BTreeSet::new();
     let mut runner = TestRunner::deterministic();
-    for _ in 0..300 {
+    for _ in 0..2000 {
         let choices = prop::collection::vec(any::<u64>(), 0..120).new_tree(&mut runner).expect("tree").current();
         let (g, _) = random_graph(choices).expect("graph");
         for id in g.node_ids() {
@@ -333,7 +338,7 @@ fn generator_builds_valid_varied_graphs() {
         }
     }
     for k in ["unary", "binary", "matmul", "transpose", "reshape", "reduce", "softmax", "concat"] {
-        assert!(kinds.contains(k), "no `{k}` node in 300 random graphs (saw {kinds:?})");
+        assert!(kinds.contains(k), "no `{k}` node in 2000 random graphs (saw {kinds:?})");
     }
 }
 

@@ -85,7 +85,7 @@ pub fn plan(win: &Window, xs: &[usize], ws: &[usize], group: usize, t: &KernelTa
         && win.strides.iter().all(|&s| s == 1)
         && win.pad_begin.iter().all(|&p| p == 0);
     let (m, n, k) = (ws[0] / group, win.col_size(), cg * taps);
-    Some(Plan::Gemm { im2col: !pointwise, m, n, k, tiling: Tiling::for_target(t, k) })
+    Some(Plan::Gemm { im2col: !pointwise, m, n, k, tiling: Tiling::for_target(t, k, n) })
 }
 
 pub fn lower(k: &mut Kernel, p: &Plan, win: &Window, group: usize) -> Result<()> {
@@ -242,20 +242,13 @@ fn depthwise(k: &mut Kernel, d: &Dw, group: usize) -> Result<()> {
         // q·sw + p, so tap column kw·dw reads phase (kw·dw) % sw at offset (kw·dw) / sw.
         let x_base = ix::lin(f, &[(bn, (group * isz) as i64), (g, isz as i64)], 0);
         let (r_lo, r_hi) = (d.pt.min(d.hp), (d.pt + h).min(d.hp));
-        for p in 0..d.sw {
-            // q valid iff 0 <= q·sw + p - pl < w.
-            let q_lo = (d.pl.saturating_sub(p)).div_ceil(d.sw);
-            let q_hi = if wd + d.pl > p { (wd + d.pl - p).div_ceil(d.sw).min(d.wq) } else { 0 };
-            if r_hi <= r_lo || q_hi <= q_lo {
-                continue;
-            }
+        if r_hi > r_lo {
+            let io = PlaneIo { d, xf: &xf, xty: &xty, pl: &pl, pty: &pty, vty: &vty, mty: &mty, zv: &zv };
             f.for_range(r_lo, r_hi, |f, r| {
-                f.for_range(q_lo, q_hi, |f, q| {
-                    let xi = ix::lin(f, &[(&x_base, 1), (r, wd as i64), (q, d.sw as i64)], p as i64 - d.pl as i64 - (d.pt * wd) as i64);
-                    let pi = ix::lin(f, &[(r, d.wq as i64), (q, 1)], (p * d.hp * d.wq) as i64);
-                    let v = f.op(format!("memref.load {xf}[{xi}] : {xty}"));
-                    f.line(format!("memref.store {v}, {pl}[{pi}] : {pty}"));
-                });
+                // Flat input index of row r's column 0, and the phase planes' row r.
+                let src_row = ix::lin(f, &[(&x_base, 1), (r, wd as i64)], -((d.pt * wd) as i64));
+                let dst_row = ix::lin(f, &[(r, d.wq as i64)], 0);
+                copy_row(f, &io, &src_row, &dst_row);
             });
         }
         f.for_range(0, mg, |f, ml| {
@@ -284,6 +277,109 @@ fn depthwise(k: &mut Kernel, d: &Dw, group: usize) -> Result<()> {
         });
     });
     Ok(())
+}
+
+struct PlaneIo<'a> {
+    d: &'a Dw,
+    xf: &'a str,
+    xty: &'a str,
+    pl: &'a str,
+    pty: &'a str,
+    vty: &'a str,
+    mty: &'a str,
+    zv: &'a str,
+}
+
+/// Valid q range of phase p: 0 <= q·sw + p - pl < w (and q < wq).
+fn phase_range(d: &Dw, p: usize) -> (usize, usize) {
+    let lo = d.pl.saturating_sub(p).div_ceil(d.sw);
+    let hi = if d.w + d.pl > p { (d.w + d.pl - p).div_ceil(d.sw).min(d.wq) } else { 0 };
+    (lo, hi.max(lo))
+}
+
+/// Scalar copies of phase p for q in [lo, hi).
+fn copy_scalar(f: &mut Func, io: &PlaneIo, src_row: &str, dst_row: &str, p: usize, lo: usize, hi: usize) {
+    let d = io.d;
+    if hi <= lo {
+        return;
+    }
+    f.for_range(lo, hi, |f, q| {
+        let xi = ix::lin(f, &[(src_row, 1), (q, d.sw as i64)], p as i64 - d.pl as i64);
+        let pi = ix::lin(f, &[(dst_row, 1), (q, 1)], (p * d.hp * d.wq) as i64);
+        let v = f.op(format!("memref.load {}[{xi}] : {}", io.xf, io.xty));
+        f.line(format!("memref.store {v}, {}[{pi}] : {}", io.pl, io.pty));
+    });
+}
+
+/// Copy one input row into its phase-plane rows: vector copies for stride 1, vector
+/// loads + even/odd shuffles for stride 2, scalar copies at the edges and for other strides.
+fn copy_row(f: &mut Func, io: &PlaneIo, src_row: &str, dst_row: &str) {
+    let d = io.d;
+    let vl = d.vl;
+    let (vty, mty) = (io.vty, io.mty);
+    match d.sw {
+        1 => {
+            let (lo, hi) = phase_range(d, 0);
+            let n = hi - lo;
+            let full = n / vl * vl;
+            let at = |f: &mut Func, q: &str| {
+                let xi = ix::lin(f, &[(src_row, 1), (q, 1)], lo as i64 - d.pl as i64);
+                let pi = ix::lin(f, &[(dst_row, 1), (q, 1)], lo as i64);
+                (xi, pi)
+            };
+            if full > 0 {
+                f.for_step(0, full, vl, |f, q| {
+                    let (xi, pi) = at(f, q);
+                    let v = f.op(format!("vector.load {}[{xi}] : {}, {vty}", io.xf, io.xty));
+                    f.line(format!("vector.store {v}, {}[{pi}] : {}, {vty}", io.pl, io.pty));
+                });
+            }
+            if n > full {
+                let q = f.idx(full);
+                let (xi, pi) = at(f, &q);
+                let mk = f.op(format!("vector.constant_mask [{}] : {mty}", n - full));
+                let v = f.op(format!(
+                    "vector.maskedload {}[{xi}], {mk}, {} : {}, {mty}, {vty} into {vty}",
+                    io.xf, io.zv, io.xty
+                ));
+                f.line(format!("vector.maskedstore {}[{pi}], {mk}, {v} : {}, {mty}, {vty}", io.pl, io.pty));
+            }
+        }
+        2 => {
+            let (lo0, hi0) = phase_range(d, 0);
+            let (lo1, hi1) = phase_range(d, 1);
+            let (lo, hi) = (lo0.max(lo1), hi0.min(hi1).max(lo0.max(lo1)));
+            let full = (hi - lo) / vl * vl;
+            if full > 0 {
+                let even: Vec<String> = (0..vl).map(|i| (2 * i).to_string()).collect();
+                let odd: Vec<String> = (0..vl).map(|i| (2 * i + 1).to_string()).collect();
+                f.for_step(lo, lo + full, vl, |f, q| {
+                    // Source columns 2q - pl … 2q - pl + 2vl - 1, all inside the row.
+                    let xa = ix::lin(f, &[(src_row, 1), (q, 2)], -(d.pl as i64));
+                    let off = f.idx(vl);
+                    let xb = ix::add(f, &xa, &off);
+                    let a = f.op(format!("vector.load {}[{xa}] : {}, {vty}", io.xf, io.xty));
+                    let b = f.op(format!("vector.load {}[{xb}] : {}, {vty}", io.xf, io.xty));
+                    let e = f.op(format!("vector.shuffle {a}, {b} [{}] : {vty}, {vty}", even.join(", ")));
+                    let o = f.op(format!("vector.shuffle {a}, {b} [{}] : {vty}, {vty}", odd.join(", ")));
+                    let p0 = ix::lin(f, &[(dst_row, 1), (q, 1)], 0);
+                    let p1 = ix::lin(f, &[(dst_row, 1), (q, 1)], (d.hp * d.wq) as i64);
+                    f.line(format!("vector.store {e}, {}[{p0}] : {}, {vty}", io.pl, io.pty));
+                    f.line(format!("vector.store {o}, {}[{p1}] : {}, {vty}", io.pl, io.pty));
+                });
+            }
+            for (p, (l, h)) in [(0, (lo0, hi0)), (1, (lo1, hi1))] {
+                copy_scalar(f, io, src_row, dst_row, p, l, h.min(lo).max(l));
+                copy_scalar(f, io, src_row, dst_row, p, (lo + full).max(l), h);
+            }
+        }
+        _ => {
+            for p in 0..d.sw {
+                let (l, h) = phase_range(d, p);
+                copy_scalar(f, io, src_row, dst_row, p, l, h);
+            }
+        }
+    }
 }
 
 struct DwCtx<'a> {

@@ -24,16 +24,20 @@ pub fn gather(k: &mut Kernel) -> Result<()> {
     if d == 0 {
         return k.unsupported("gather from an empty axis");
     }
-    let raw = |f: &mut crate::mlir::Func, ivs: &[String]| {
-        let j = load_index(f, &ind.mem, &ind.mty, &ivs[a..a + q], ind.dt, d);
-        let mut xi: Vec<String> = ivs[..a].to_vec();
-        xi.push(j);
-        xi.extend(ivs[a + q..].iter().cloned());
-        f.op(format!("memref.load {}[{}] : {}", x.mem, xi.join(", "), x.mty))
-    };
-    k.f.nest(&y.shape.clone(), |f, ivs| {
-        let v = raw(f, ivs);
-        f.line(format!("memref.store {v}, {}[{}] : {}", y.mem, ivs.join(", "), y.mty));
+    // Outer loops over (pre, idx…) read the index once; the inner nest copies a contiguous row.
+    let outer = y.shape[..a + q].to_vec();
+    let inner = y.shape[a + q..].to_vec();
+    k.f.nest(&outer, |f, ov| {
+        let j = load_index(f, &ind.mem, &ind.mty, &ov[a..], ind.dt, d);
+        f.nest(&inner, |f, iv| {
+            let mut xi: Vec<String> = ov[..a].to_vec();
+            xi.push(j.clone());
+            xi.extend(iv.iter().cloned());
+            let mut yi = ov.to_vec();
+            yi.extend(iv.iter().cloned());
+            let v = f.op(format!("memref.load {}[{}] : {}", x.mem, xi.join(", "), x.mty));
+            f.line(format!("memref.store {v}, {}[{}] : {}", y.mem, yi.join(", "), y.mty));
+        });
     });
     Ok(())
 }
@@ -88,17 +92,23 @@ pub fn gather_nd(k: &mut Kernel) -> Result<()> {
     if x.shape[b..b + m].contains(&0) {
         return k.unsupported("gather from an empty axis");
     }
-    k.f.nest(&y.shape.clone(), |f, ivs| {
-        let lead = &ivs[..q - 1];
+    // Outer loops over the index tuples resolve them once; the inner nest copies a chunk.
+    let chunk = y.shape[q - 1..].to_vec();
+    k.f.nest(&y.shape[..q - 1].to_vec(), |f, lead| {
         let mut xi: Vec<String> = lead[..b].to_vec();
         for j in 0..m {
             let mut ii = lead.to_vec();
             ii.push(f.idx(j));
             xi.push(load_index(f, &ind.mem, &ind.mty, &ii, ind.dt, x.shape[b + j]));
         }
-        xi.extend(ivs[q - 1..].iter().cloned());
-        let v = f.op(format!("memref.load {}[{}] : {}", x.mem, xi.join(", "), x.mty));
-        f.line(format!("memref.store {v}, {}[{}] : {}", y.mem, ivs.join(", "), y.mty));
+        f.nest(&chunk, |f, cv| {
+            let mut xa = xi.clone();
+            xa.extend(cv.iter().cloned());
+            let mut ya = lead.to_vec();
+            ya.extend(cv.iter().cloned());
+            let v = f.op(format!("memref.load {}[{}] : {}", x.mem, xa.join(", "), x.mty));
+            f.line(format!("memref.store {v}, {}[{}] : {}", y.mem, ya.join(", "), y.mty));
+        });
     });
     Ok(())
 }

@@ -18,17 +18,21 @@ pub struct Tiling {
     pub mr: usize,
     /// K block.
     pub kc: usize,
+    /// Row tiles outermost (each A panel read once, B kept in cache: small N), else column
+    /// tiles outermost (each K×NR panel of B kept in L1 while A streams).
+    pub m_outer: bool,
 }
 
 impl Tiling {
-    pub fn for_target(t: &KernelTarget, k: usize) -> Tiling {
+    pub fn for_target(t: &KernelTarget, k: usize, n: usize) -> Tiling {
         let vl = t.f32_lanes.max(1);
         let nrv = 2;
         // Accumulators + NRV B vectors + one broadcast A must fit the register file.
         let mr = (t.vector_registers.saturating_sub(nrv + 2) / nrv).clamp(1, 8);
         let kc = ((t.l1_bytes / 2) / (nrv * vl * 4)).clamp(64, 512);
         let kc = if k <= kc + kc / 2 { k.max(1) } else { kc };
-        Tiling { vl, nrv, mr, kc }
+        let m_outer = kc * n * 4 <= t.l2_bytes / 2;
+        Tiling { vl, nrv, mr, kc, m_outer }
     }
 
     pub fn nr(&self) -> usize {
@@ -74,12 +78,24 @@ pub fn emit(f: &mut Func, t: &Tiling, m: usize, n: usize, k: usize, a: &Mat, b: 
     while k0 < k {
         let k1 = (k0 + t.kc).min(k);
         let (first, last) = (k0 == 0, k1 == k);
-        if nfull > 0 {
-            f.for_step(0, nfull, nr, |f, j0| col_block(f, &cx, m, j0, nr, k0, k1, first, last));
-        }
-        if n > nfull {
-            let j0 = f.idx(nfull);
-            col_block(f, &cx, m, &j0, n - nfull, k0, k1, first, last);
+        if t.m_outer {
+            let mr = t.mr;
+            let mfull = m / mr * mr;
+            if mfull > 0 {
+                f.for_step(0, mfull, mr, |f, i0| row_block(f, &cx, n, i0, mr, k0, k1, first, last));
+            }
+            if m > mfull {
+                let i0 = f.idx(mfull);
+                row_block(f, &cx, n, &i0, m - mfull, k0, k1, first, last);
+            }
+        } else {
+            if nfull > 0 {
+                f.for_step(0, nfull, nr, |f, j0| col_block(f, &cx, m, j0, nr, k0, k1, first, last));
+            }
+            if n > nfull {
+                let j0 = f.idx(nfull);
+                col_block(f, &cx, m, &j0, n - nfull, k0, k1, first, last);
+            }
         }
         k0 = k1;
     }
@@ -99,6 +115,20 @@ fn fill_bias(f: &mut Func, cx: &Ctx, m: usize, n: usize) {
             f.line(format!("memref.store {v}, {}[{ci}] : {}", cx.c.mem, cx.c.mty));
         });
     });
+}
+
+/// All column tiles over the `nrows` rows from `i0`.
+#[allow(clippy::too_many_arguments)]
+fn row_block(f: &mut Func, cx: &Ctx, n: usize, i0: &str, nrows: usize, k0: usize, k1: usize, first: bool, last: bool) {
+    let nr = cx.t.nr();
+    let nfull = n / nr * nr;
+    if nfull > 0 {
+        f.for_step(0, nfull, nr, |f, j0| tile(f, cx, i0, nrows, j0, nr, k0, k1, first, last));
+    }
+    if n > nfull {
+        let j0 = f.idx(nfull);
+        tile(f, cx, i0, nrows, &j0, n - nfull, k0, k1, first, last);
+    }
 }
 
 /// All row tiles over the `ncols` columns from `j0`.

@@ -292,3 +292,48 @@ fn saturate(f: &mut Func, x: &str, bits: u32, signed: bool) -> String {
 pub fn add_r(f: &mut Func, a: &str, b: &str, ty: &str) -> String {
     f.op(format!("arith.addf {a}, {b} fastmath<reassoc> : {ty}"))
 }
+
+/// Fold the contiguous run `x[prefix…, 0..n]` (x's innermost dim) with the float op `op`
+/// (`maximumf`, `minimumf`, `maxnumf`, `minnumf`: exact and order-independent, so the result
+/// equals the interpreter's sequential fold) starting from `init`, a compute scalar of `s`.
+/// LLVM does not vectorize these reductions itself (they are expanded into compare/select
+/// chains), so the body is written with `vector` ops of `lanes` elements, then the lanes and the
+/// tail are folded in scalar.
+pub fn vec_fold(f: &mut Func, x: &View, prefix: &[String], n: usize, lanes: usize, op: &str, init: &str, s: Scalar) -> String {
+    let t = s.ty();
+    let e = elem_type(x.dt).unwrap_or("f32");
+    let at = |j: &str| {
+        let mut v = prefix.to_vec();
+        v.push(j.to_string());
+        v
+    };
+    let chunks = if lanes > 1 { n / lanes } else { 0 };
+    let mut acc = init.to_string();
+    if chunks > 0 {
+        let vt = format!("vector<{lanes}x{t}>");
+        let splat = f.op(format!("vector.broadcast {init} : {t} to {vt}"));
+        let r = f.for_iter(0, chunks * lanes, lanes, &[(splat, vt.clone())], |f, j, c| {
+            let v = f.op(format!("vector.load {}[{}] : {}, vector<{lanes}x{e}>", x.mem, at(j).join(", "), x.mty));
+            let v = if e == t { v } else { f.op(format!("arith.extf {v} : vector<{lanes}x{e}> to {vt}")) };
+            vec![f.op(format!("arith.{op} {}, {v} : {vt}", c[0]))]
+        });
+        for i in 0..lanes {
+            let l = f.op(format!("vector.extract {}[{i}] : {t} from {vt}", r[0]));
+            acc = f.op(format!("arith.{op} {acc}, {l} : {t}"));
+        }
+    }
+    if chunks * lanes < n {
+        let r = f.for_iter(chunks * lanes, n, 1, &[(acc.clone(), t.clone())], |f, j, c| {
+            let v = x.load(f, &at(j));
+            vec![f.op(format!("arith.{op} {}, {v} : {t}", c[0]))]
+        });
+        acc = r[0].clone();
+    }
+    acc
+}
+
+/// Vector width for `vec_fold` on dtype `dt`: two registers' worth (two independent chains).
+pub fn fold_lanes(f32_lanes: usize, dt: DType) -> usize {
+    let per_reg = if dt == DType::F64 { f32_lanes / 2 } else { f32_lanes };
+    (per_reg * 2).max(1)
+}

@@ -12,11 +12,33 @@ pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
 }
 
 pub fn lower(k: &mut Kernel) -> Result<()> {
-    let Op::MatMul { trans_a, trans_b } = k.node.op else { unreachable!() };
+    let (trans_a, trans_b, epi) = match &k.node.op {
+        Op::MatMul { trans_a, trans_b } => (*trans_a, *trans_b, None),
+        Op::MatMulFused { trans_a, trans_b, epilogue } => {
+            (*trans_a, *trans_b, Some(super::fused::epilogue_of(k, epilogue, 2)))
+        }
+        _ => unreachable!(),
+    };
     let (a, b, y) = (k.input(0)?.clone(), k.input(1)?.clone(), k.outs[0].clone());
-    if super::matmul_f32::applies(&a, &b, &y, k.target) {
-        return super::matmul_f32::lower(k, &a, &b, &y, trans_a, trans_b);
+    if let Some(e) = &epi {
+        if a.dt != y.dt {
+            return k.unsupported(format!("an epilogue that turns the {} product into {}", a.dt, y.dt));
+        }
+        e.check(&y, a.dt).or_else(|why| k.unsupported(why))?;
     }
+    if super::matmul_f32::applies(&a, &b, &y, k.target) {
+        return super::matmul_f32::lower(k, &a, &b, &y, trans_a, trans_b, epi.as_ref());
+    }
+    generic(k, &a, &b, &y, trans_a, trans_b)?;
+    if let Some(e) = &epi {
+        e.apply_all(&mut k.f, &y, a.dt).or_else(|why| k.unsupported(why))?;
+    }
+    Ok(())
+}
+
+/// The product as one `linalg.generic` with a reduction over K.
+fn generic(k: &mut Kernel, a: &super::Operand, b: &super::Operand, y: &super::Operand, trans_a: bool, trans_b: bool) -> Result<()> {
+    let (a, b, y) = (a.clone(), b.clone(), y.clone());
     let s = match Scalar::of(y.dt) {
         Some(s @ (Scalar::Float(_) | Scalar::Int { .. })) => s,
         _ => return k.unsupported(format!("MatMul of {}", y.dt)),

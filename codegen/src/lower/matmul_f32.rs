@@ -61,7 +61,13 @@ fn dims(g: &Graph, v: Option<ValueId>) -> Option<Vec<usize>> {
 
 pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
     let node = g.node(id);
-    let Op::MatMul { trans_b: true, .. } = node.op else { return 0 };
+    let trans_b = match node.op {
+        Op::MatMul { trans_b, .. } | Op::MatMulFused { trans_b, .. } => trans_b,
+        _ => false,
+    };
+    if !trans_b {
+        return 0;
+    }
     let ins = g.node_inputs(id);
     let (Some(bs), Some(ys)) = (dims(g, ins.get(1).copied().flatten()), node.outputs[0].static_shape()) else {
         return 0;
@@ -96,9 +102,18 @@ struct Ctx<'a> {
     t: Tiling,
     vty: String,
     mty: String,
+    epi: Option<&'a super::fused::Epilogue>,
 }
 
-pub fn lower(k: &mut Kernel, a: &Operand, b: &Operand, y: &Operand, trans_a: bool, trans_b: bool) -> Result<()> {
+pub fn lower(
+    k: &mut Kernel,
+    a: &Operand,
+    b: &Operand,
+    y: &Operand,
+    trans_a: bool,
+    trans_b: bool,
+    epi: Option<&super::fused::Epilogue>,
+) -> Result<()> {
     let (ra, rb) = (a.shape.len(), b.shape.len());
     let (m, kk) = if trans_a { (a.shape[ra - 1], a.shape[ra - 2]) } else { (a.shape[ra - 2], a.shape[ra - 1]) };
     let n = if trans_b { b.shape[rb - 2] } else { b.shape[rb - 1] };
@@ -151,21 +166,23 @@ pub fn lower(k: &mut Kernel, a: &Operand, b: &Operand, y: &Operand, trans_a: boo
             t,
             vty: vty.clone(),
             mty: mty.clone(),
+            epi,
         };
         let yb: Vec<String> = ivs.to_vec();
         let mut k0 = 0;
         while k0 < kk {
             let k1 = (k0 + t.kc).min(kk);
             let first = k0 == 0;
+            let last = k1 == kk;
             let mfull = m / t.mr * t.mr;
             if mfull > 0 {
                 f.for_step(0, mfull, t.mr, |f, i0| {
-                    rows(f, &cx, &ia, &ib, &yb, i0, t.mr, k0, k1, first);
+                    rows(f, &cx, &ia, &ib, &yb, i0, t.mr, k0, k1, first, last);
                 });
             }
             if m > mfull {
                 let i0 = f.idx(mfull);
-                rows(f, &cx, &ia, &ib, &yb, &i0, m - mfull, k0, k1, first);
+                rows(f, &cx, &ia, &ib, &yb, &i0, m - mfull, k0, k1, first, last);
             }
             k0 = k1;
         }
@@ -175,17 +192,29 @@ pub fn lower(k: &mut Kernel, a: &Operand, b: &Operand, y: &Operand, trans_a: boo
 
 /// All column tiles of `nrows` rows starting at row `i0`.
 #[allow(clippy::too_many_arguments)]
-fn rows(f: &mut Func, cx: &Ctx, ia: &[String], ib: &[String], yb: &[String], i0: &str, nrows: usize, k0: usize, k1: usize, first: bool) {
+fn rows(
+    f: &mut Func,
+    cx: &Ctx,
+    ia: &[String],
+    ib: &[String],
+    yb: &[String],
+    i0: &str,
+    nrows: usize,
+    k0: usize,
+    k1: usize,
+    first: bool,
+    last: bool,
+) {
     let nr = cx.t.nr();
     let nfull = cx.n / nr * nr;
     if nfull > 0 {
         f.for_step(0, nfull, nr, |f, j0| {
-            tile(f, cx, ia, ib, yb, i0, nrows, j0, nr, k0, k1, first);
+            tile(f, cx, ia, ib, yb, i0, nrows, j0, nr, k0, k1, first, last);
         });
     }
     if cx.n > nfull {
         let j0 = f.idx(nfull);
-        tile(f, cx, ia, ib, yb, i0, nrows, &j0, cx.n - nfull, k0, k1, first);
+        tile(f, cx, ia, ib, yb, i0, nrows, &j0, cx.n - nfull, k0, k1, first, last);
     }
 }
 
@@ -204,6 +233,7 @@ fn tile(
     k0: usize,
     k1: usize,
     first: bool,
+    last: bool,
 ) {
     let vl = cx.t.vl;
     let nv = ncols.div_ceil(vl);
@@ -297,6 +327,23 @@ fn tile(
                     c_idx(r, j),
                     cx.y.mty
                 )),
+            }
+        }
+    }
+    // The epilogue runs on the finished tile while it is in L1 (after the last K block).
+    if let (true, Some(e)) = (last, cx.epi) {
+        if !e.is_identity() {
+            for r in &row_idx {
+                f.for_range(0, ncols, |f, c| {
+                    let j = f.op(format!("arith.addi {j0}, {c} : index"));
+                    let mut idx = yb.to_vec();
+                    idx.extend([r.clone(), j]);
+                    // The caller ran `Epilogue::check`; should this still fail, emit an op MLIR
+                    // rejects so the error surfaces instead of wrong code.
+                    if let Err(why) = e.apply_at(f, cx.y, ir::DType::F32, &idx) {
+                        f.line(format!("\"edgec.epilogue_error\"() {{reason = \"{}\"}} : () -> ()", why.replace('"', "'")));
+                    }
+                });
             }
         }
     }

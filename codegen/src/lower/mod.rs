@@ -4,6 +4,7 @@
 
 mod attention;
 mod elementwise;
+mod fused;
 mod concat;
 mod det;
 mod einsum;
@@ -31,6 +32,9 @@ mod norm;
 mod layernorm;
 mod lpnorm;
 mod lrn;
+mod fastexp;
+#[cfg(test)]
+mod reduce_tests;
 mod conv;
 mod conv_fast;
 mod conv_geom;
@@ -39,6 +43,9 @@ mod ix;
 mod pool;
 mod matmul_int;
 mod space_depth;
+mod resize;
+mod resize_plan;
+mod grid_sample;
 
 use crate::error::{CodegenError, Result};
 use crate::mlir::{memref_type, Func};
@@ -128,7 +135,7 @@ fn static_shape(g: &Graph, v: ValueId, node: &Node) -> Result<Vec<usize>> {
 pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
     let node = g.node(id);
     match &node.op {
-        Op::MatMul { .. } => matmul::scratch_bytes(g, id, t),
+        Op::MatMul { .. } | Op::MatMulFused { .. } => matmul::scratch_bytes(g, id, t),
         Op::Attention(_) => attention::scratch_bytes(g, id, t),
         Op::Reduce { .. } => reduce::scratch_bytes(g, id),
         Op::ArgReduce { .. } => argreduce::scratch_bytes(g, id),
@@ -137,6 +144,7 @@ pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
         Op::LpNorm { .. } => lpnorm::scratch_bytes(g, id),
         Op::Lrn { .. } => lrn::scratch_bytes(g, id),
         Op::Conv(_) => conv::scratch_bytes(g, id, t),
+        Op::Resize(_) => resize::scratch_bytes(g, id, t),
         Op::Einsum { .. } => einsum::scratch_bytes(g, id, t),
         Op::Det => det::scratch_bytes(g, id, t),
         _ => 0,
@@ -215,7 +223,8 @@ fn check_dtype(node: &Node, dt: DType) -> Result<()> {
 fn dispatch(k: &mut Kernel) -> Result<()> {
     match &k.node.op {
         Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip | Op::Cast { .. } => elementwise::lower(k),
-        Op::MatMul { .. } => matmul::lower(k),
+        Op::MatMul { .. } | Op::MatMulFused { .. } => matmul::lower(k),
+        Op::Fused(_) => fused::lower(k),
         Op::Reshape { .. } | Op::Squeeze | Op::Unsqueeze | Op::Flatten { .. } => movement::copy(k),
         Op::Transpose { .. } => movement::transpose(k),
         Op::QuantizeLinear { .. } | Op::DequantizeLinear { .. } => quant::lower(k),
@@ -231,6 +240,8 @@ fn dispatch(k: &mut Kernel) -> Result<()> {
         Op::Conv(_) | Op::ConvInteger(_) | Op::ConvTranspose(_) | Op::Col2Im { .. } => conv::lower(k),
         Op::Pool(_) => pool::lower(k),
         Op::MatMulInteger => matmul_int::lower(k),
+        Op::Resize(_) => resize::lower(k),
+        Op::GridSample { .. } => grid_sample::lower(k),
         Op::DepthToSpace { .. } | Op::SpaceToDepth { .. } => space_depth::lower(k),
         Op::Concat { .. } => concat::concat(k),
         Op::Split { .. } => concat::split(k),

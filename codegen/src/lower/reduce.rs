@@ -145,7 +145,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
         Err(e) => return k.unsupported(e),
     };
     let groups = Groups::new(&x.shape, &red);
-    let r = Red { kind, dt: x.dt, acc, n: groups.red().iter().product() };
+    let r = Red { kind, dt: x.dt, acc, n: groups.red().iter().product(), lanes: lanes::fold_lanes(k.target.f32_lanes, x.dt) };
     let xv = lanes::view(&mut k.f, &x, &groups.sizes());
     let yv = lanes::view(&mut k.f, &y, &groups.kept());
     match buffer(&groups, kind, x.dt, acc) {
@@ -175,6 +175,8 @@ struct Red {
     acc: Acc,
     /// Elements per group.
     n: usize,
+    /// Vector width for hand-vectorized float Max/Min.
+    lanes: usize,
 }
 
 impl Red {
@@ -312,6 +314,14 @@ fn per_output(f: &mut Func, r: &Red, g: &Groups, x: &View, y: &View) {
             return;
         }
         let init = r.init(f);
+        let s = r.s();
+        if s.is_float() && r.acc == Acc::Native && red.len() == 1 && g.trailing() {
+            // One contiguous run: fold it with vector ops (LLVM leaves max/min chains scalar).
+            let op = if r.kind == ReduceKind::Max { "maximumf" } else { "minimumf" };
+            let v = lanes::vec_fold(f, x, kiv, red[0], r.lanes, op, &init, s);
+            y.store(f, &v, &yi);
+            return;
+        }
         let a = nest_iter(f, &red, &[(init, r.ty())], &mut |f, riv, c| {
             let xv = x.load(f, &g.index(kiv, riv));
             vec![r.step(f, &c[0], &xv)]

@@ -104,17 +104,23 @@ pub fn scatter_nd(k: &mut Kernel) -> Result<()> {
     if x.shape[..m].contains(&0) {
         return k.unsupported("scatter into an empty axis");
     }
-    k.f.nest(&u.shape.clone(), |f, ivs| {
-        let lead = &ivs[..q - 1];
+    // Outer loops over the index tuples resolve them once; the inner nest updates a chunk.
+    let chunk = u.shape[q - 1..].to_vec();
+    k.f.nest(&u.shape[..q - 1].to_vec(), |f, lead| {
         let mut at = vec![];
         for j in 0..m {
             let mut ii = lead.to_vec();
             ii.push(f.idx(j));
             at.push(load_index(f, &ind.mem, &ind.mty, &ii, ind.dt, x.shape[j]));
         }
-        at.extend(ivs[q - 1..].iter().cloned());
-        let v = f.load(&u.mem, &u.mty, ivs, u.dt);
-        apply(f, reduction, (&y.mem, &y.mty), &at, &v, y.dt);
+        f.nest(&chunk, |f, cv| {
+            let mut ya = at.clone();
+            ya.extend(cv.iter().cloned());
+            let mut ua = lead.to_vec();
+            ua.extend(cv.iter().cloned());
+            let v = f.load(&u.mem, &u.mty, &ua, u.dt);
+            apply(f, reduction, (&y.mem, &y.mty), &ya, &v, y.dt);
+        });
     });
     Ok(())
 }

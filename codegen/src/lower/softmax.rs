@@ -1,7 +1,8 @@
 //! Softmax, LogSoftmax and Hardmax along one axis, as `ir::ops::reduce::softmax`: shifted by the
 //! lane max (NaN-ignoring, 0 when it is not finite, so all -inf lanes give NaN as numpy), the
-//! exponentials summed in f64, each output rounded once. `exp` runs in the compute type (f32 for
-//! f32/f16/bf16): its argument x - max is exact to within an ulp, far inside the tolerance.
+//! exponentials summed in f64, each output rounded once. `exp` runs in the compute type: f64, or
+//! f32 for f32/f16/bf16 through `fastexp` (vectorizable, within 2 ulp; x − max is exact to an ulp),
+//! far inside the tolerance.
 //! Hardmax is one-hot at the first max (NaN counts as the max).
 //!
 //! The input is seen as [outer, n, inner]. Over the last axis (inner = 1) each row takes three
@@ -39,6 +40,9 @@ struct Sm {
     y: View,
     s: Scalar,
     n: usize,
+    /// x as [outer, n] (when inner = 1) and the vector width of its max pass.
+    rows: View,
+    lanes: usize,
     /// The output holds exp(x - max) exactly between passes (f32/f64 outputs).
     cache: bool,
 }
@@ -59,7 +63,9 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     if outer * n * inner == 0 {
         return Ok(());
     }
-    let sm = Sm { x: xv, y: yv, s, n, cache: matches!(y.dt, DType::F32 | DType::F64) };
+    let x2 = lanes::view(&mut k.f, &x, &[outer, n]);
+    let lanes = lanes::fold_lanes(k.target.f32_lanes, x.dt);
+    let sm = Sm { x: xv, y: yv, s, n, rows: x2, lanes, cache: matches!(y.dt, DType::F32 | DType::F64) };
     if inner == 1 {
         lanes::nest(&mut k.f, &[outer], &mut |f, o| match kind {
             SoftmaxKind::Hardmax => hardmax_row(f, &sm, &o[0]),
@@ -86,15 +92,30 @@ fn finite_or_zero(f: &mut Func, m: &str, s: Scalar) -> String {
     f.op(format!("arith.select {fin}, {m}, {z} : {}", s.ty()))
 }
 
-/// exp(x - m) in the compute type.
+/// exp(x - m) in the compute type (f32: the vectorizable `fastexp`).
 fn exp_shifted(f: &mut Func, x: &str, m: &str, s: Scalar) -> String {
     let t = s.ty();
     let d = f.op(format!("arith.subf {x}, {m} : {t}"));
-    f.op(format!("math.exp {d} : {t}"))
+    if s == Scalar::Float(32) {
+        super::fastexp::exp_f32(f, &d)
+    } else {
+        f.op(format!("math.exp {d} : {t}"))
+    }
 }
 
-/// The output value from x, the shift m, and the f64 sum (Softmax) or its log (LogSoftmax);
-/// `e` is exp(x - m) when already known.
+/// What the normalising pass needs of the f64 sum: its reciprocal (Softmax multiplies, which
+/// is within an f64 ulp of dividing, invisible once rounded) or its log (LogSoftmax).
+fn post_sum(f: &mut Func, kind: SoftmaxKind, sum: &str) -> String {
+    if kind == SoftmaxKind::LogSoftmax {
+        f.op(format!("math.log {sum} : f64"))
+    } else {
+        let one = f.fconst(1.0, Scalar::Float(64));
+        f.op(format!("arith.divf {one}, {sum} : f64"))
+    }
+}
+
+/// The output value from x, the shift m, and `post_sum` of the f64 sum; `e` is exp(x - m) when
+/// already known.
 fn finish(f: &mut Func, sm: &Sm, kind: SoftmaxKind, x: &str, m: &str, acc: &str, e: Option<String>) -> String {
     let v = match kind {
         SoftmaxKind::LogSoftmax => {
@@ -106,22 +127,19 @@ fn finish(f: &mut Func, sm: &Sm, kind: SoftmaxKind, x: &str, m: &str, acc: &str,
         _ => {
             let e = e.unwrap_or_else(|| exp_shifted(f, x, m, sm.s));
             let e64 = to_f64(f, &e, sm.x.dt);
-            f.op(format!("arith.divf {e64}, {acc} : f64"))
+            f.op(format!("arith.mulf {e64}, {acc} : f64"))
         }
     };
     lanes::from_f64(f, &v, sm.y.dt)
 }
 
 fn softmax_row(f: &mut Func, sm: &Sm, kind: SoftmaxKind, o: &str) {
-    let (s, t) = (sm.s, sm.s.ty());
+    let s = sm.s;
     let c0 = f.idx(0);
     let at = |j: &str| [o.to_string(), j.to_string(), c0.clone()];
     let ninf = f.fconst(f64::NEG_INFINITY, s);
-    let m = f.for_iter(0, sm.n, 1, &[(ninf, t.clone())], |f, j, c| {
-        let v = sm.x.load(f, &at(j));
-        vec![f.op(format!("arith.maxnumf {}, {v} : {t}", c[0]))]
-    });
-    let m = finite_or_zero(f, &m[0], s);
+    let m = lanes::vec_fold(f, &sm.rows, &[o.to_string()], sm.n, sm.lanes, "maxnumf", &ninf, s);
+    let m = finite_or_zero(f, &m, s);
     let cache = sm.cache && kind == SoftmaxKind::Softmax;
     let z = f.fconst(0.0, Scalar::Float(64));
     let sum = f.for_iter(0, sm.n, 1, &[(z, "f64".into())], |f, j, c| {
@@ -133,11 +151,7 @@ fn softmax_row(f: &mut Func, sm: &Sm, kind: SoftmaxKind, o: &str) {
         let e64 = to_f64(f, &e, sm.x.dt);
         vec![add_r(f, &c[0], &e64, "f64")]
     });
-    let acc = if kind == SoftmaxKind::LogSoftmax {
-        f.op(format!("math.log {} : f64", sum[0]))
-    } else {
-        sum[0].clone()
-    };
+    let acc = post_sum(f, kind, &sum[0]);
     f.for_range(0, sm.n, |f, j| {
         let v = sm.x.load(f, &at(j));
         let e = cache.then(|| sm.y.load(f, &at(j)));
@@ -183,13 +197,11 @@ fn softmax_block(f: &mut Func, sm: &Sm, kind: SoftmaxKind, o: &str, inner: usize
             srow.store(f, &a, &[i.to_string()]);
         });
     });
-    if kind == SoftmaxKind::LogSoftmax {
-        f.for_range(0, inner, |f, i| {
-            let a = srow.load(f, &[i.to_string()]);
-            let l = f.op(format!("math.log {a} : f64"));
-            srow.store(f, &l, &[i.to_string()]);
-        });
-    }
+    f.for_range(0, inner, |f, i| {
+        let a = srow.load(f, &[i.to_string()]);
+        let l = post_sum(f, kind, &a);
+        srow.store(f, &l, &[i.to_string()]);
+    });
     f.for_range(0, sm.n, |f, j| {
         f.for_range(0, inner, |f, i| {
             let v = sm.x.load(f, &at(j, i));

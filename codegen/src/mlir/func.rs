@@ -16,6 +16,8 @@ pub struct Func {
     next: usize,
     consts: HashMap<(String, String), String>,
     pub private: bool,
+    /// Module-level constant tables (`memref.global`) emitted before the function.
+    globals: Vec<String>,
 }
 
 impl Func {
@@ -29,6 +31,7 @@ impl Func {
             next: 0,
             consts: HashMap::new(),
             private: true,
+            globals: vec![],
         }
     }
 
@@ -232,9 +235,24 @@ impl Func {
         }
     }
 
-    /// The finished `func.func` text.
+    /// A constant 1-D table of element type `elem` (values as MLIR literals) in a module-level
+    /// `memref.global`; returns the memref (fetched in the entry block) and its type.
+    pub fn global_table(&mut self, elem: &str, values: &[String]) -> (String, String) {
+        let ty = format!("memref<{}x{elem}>", values.len().max(1));
+        let sym = format!("{}_tbl{}", self.name, self.globals.len());
+        let vals = if values.is_empty() { "0".to_string() } else { values.join(", ") };
+        self.globals.push(format!("memref.global \"private\" constant @{sym} : {ty} = dense<[{vals}]>"));
+        let v = self.fresh();
+        self.prologue.push(format!("  {v} = memref.get_global @{sym} : {ty}"));
+        (v, ty)
+    }
+
+    /// The finished `func.func` text (after its constant tables).
     pub fn finish(self) -> String {
         let mut s = String::new();
+        for g in &self.globals {
+            let _ = writeln!(s, "{g}");
+        }
         let args: Vec<String> = self.args.iter().map(|(n, t)| format!("{n}: {t}")).collect();
         let vis = if self.private { "private " } else { "" };
         let _ = writeln!(s, "func.func {vis}@{}({}) {{", self.name, args.join(", "));

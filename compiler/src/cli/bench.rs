@@ -240,6 +240,7 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, String> {
         profiled_latency: measured.profiled_latency,
         kernels: measured.kernels,
         other_s: measured.other_s,
+        hook_s: measured.hook_s,
         ort: ort_timing,
     };
     print!("{}", report::text(&rep));

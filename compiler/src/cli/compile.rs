@@ -21,13 +21,14 @@ pub enum Emit {
 #[derive(clap::Args, Debug)]
 pub struct CompileArgs {
     /// The ONNX model file.
-    pub model: PathBuf,
+    #[arg(required_unless_present = "list_passes")]
+    pub model: Option<PathBuf>,
     /// Device profile: a name from `edgec targets`, `host`, or a path to a .toml profile.
     #[arg(long, default_value = "host")]
     pub target: String,
     /// Output folder (created if missing).
-    #[arg(short = 'o', long = "out-dir")]
-    pub out_dir: PathBuf,
+    #[arg(short = 'o', long = "out-dir", required_unless_present = "list_passes")]
+    pub out_dir: Option<PathBuf>,
     /// Name of the compiled model: prefix of every C symbol and file name (default: the file
     /// stem, or the folder name for `model.onnx`).
     #[arg(long)]
@@ -38,6 +39,11 @@ pub struct CompileArgs {
     /// Fix an input's shape, as NAME=1x3x224x224 (repeatable); needed for dynamic dims.
     #[arg(long = "input-shape", value_name = "NAME=DIMS")]
     pub input_shape: Vec<String>,
+    /// List the optimizer passes (name and description) and the default pipeline, and exit.
+    #[arg(long)]
+    pub list_passes: bool,
+    #[command(flatten)]
+    pub opt: super::optimize::OptArgs,
 }
 
 pub fn parse_input_shapes(specs: &[String], opts: &mut ImportOptions) -> Result<(), String> {
@@ -52,14 +58,22 @@ pub fn parse_input_shapes(specs: &[String], opts: &mut ImportOptions) -> Result<
 }
 
 pub fn compile(a: &CompileArgs) -> Result<ExitCode, String> {
+    if a.list_passes {
+        print!("{}", super::optimize::list_passes());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(model_path), Some(out_dir)) = (&a.model, &a.out_dir) else {
+        return Err("compile needs a MODEL and --out-dir".into());
+    };
     let profile = targets::Profile::resolve(&a.target).map_err(|e| e.to_string())?;
     let mut opts = ImportOptions::default();
     parse_input_shapes(&a.input_shape, &mut opts)?;
-    let model = load_model(&a.model, &opts).map_err(|e| e.to_string())?;
+    let mut model = load_model(model_path, &opts).map_err(|e| e.to_string())?;
     let name = match &a.name {
         Some(n) => codegen::c_identifier(n),
-        None => crate::native::default_name(&a.model),
+        None => crate::native::default_name(model_path),
     };
+    super::optimize::optimize(&mut model.graph, &profile, &a.opt)?;
     let keep = codegen::Keep {
         llvm_dialect: a.emit.contains(&Emit::Mlir),
         llvm_ir: a.emit.contains(&Emit::Llvm),
@@ -68,10 +82,10 @@ pub fn compile(a: &CompileArgs) -> Result<ExitCode, String> {
     let t0 = std::time::Instant::now();
     let art = crate::native::compile(&model.graph, &profile, &name, keep)?;
     let ir_text = a.emit.contains(&Emit::Ir).then(|| ir::text::print(&model.graph, ir::text::PrintOptions { elide_above: Some(16) }));
-    let files = crate::native::write_artifacts(&a.out_dir, &art, ir_text.as_deref())?;
+    let files = crate::native::write_artifacts(out_dir, &art, ir_text.as_deref())?;
     eprintln!(
         "compiled {} for {} ({}) in {:.2}s: workspace {} B, weights {} B",
-        a.model.display(),
+        model_path.display(),
         profile.name,
         profile.llvm.triple,
         t0.elapsed().as_secs_f64(),

@@ -54,5 +54,8 @@ pub fn inspect(a: &InspectArgs) -> Result<ExitCode, String> {
         let m = load_model(&a.model, &ImportOptions::default()).map_err(|e| e.to_string())?;
         println!("\n{}", ir::text::print(&m.graph, ir::text::PrintOptions { elide_above: Some(16) }));
     }
+    if let (true, Some(t)) = (a.optimized, &a.target) {
+        super::optimize::inspect_optimized(&a.model, t)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

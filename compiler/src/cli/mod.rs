@@ -3,6 +3,7 @@
 pub mod bench;
 mod compile;
 mod inspect;
+pub mod optimize;
 mod run;
 mod targets;
 
@@ -41,6 +42,13 @@ pub struct InspectArgs {
     /// Also print the imported IR in text form (large constants elided).
     #[arg(long)]
     pub ir: bool,
+    /// Also run the optimizer for --target and print the op histogram before/after and the
+    /// ops inside each fused node.
+    #[arg(long, requires = "target")]
+    pub optimized: bool,
+    /// Device profile for --optimized (a name from `edgec targets`, `host`, or a .toml file).
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -67,6 +75,9 @@ pub struct RunArgs {
     /// run the native code (under qemu-user for other ISAs) instead of the interpreter.
     #[arg(long)]
     pub target: Option<String>,
+    /// Optimizer flags (with --target; the interpreter runs the graph as imported).
+    #[command(flatten)]
+    pub opt: optimize::OptArgs,
 }
 
 /// Run a parsed command line; returns the process exit code.

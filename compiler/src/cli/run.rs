@@ -21,6 +21,9 @@ fn read_numbered(dir: &Path, prefix: &str) -> Result<Vec<(String, Tensor)>, Stri
 }
 
 pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
+    if a.target.is_none() && a.opt.any() {
+        return Err("the optimizer flags (--print-before/--print-after/--disable-pass/-v) need --target".into());
+    }
     let model_inputs: Vec<String> = crate::onnx::inspect_model(&a.model)
         .map_err(|e| e.to_string())?
         .inputs
@@ -85,7 +88,7 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
             eprintln!("interpreter: {:.3}s", t0.elapsed().as_secs_f64());
             o
         }
-        Some(t) => run_native(&model.graph, t, &a.model, &inputs)?,
+        Some(t) => run_native(&model.graph, t, &a.model, &inputs, &a.opt)?,
     };
     if let Some(dir) = &a.output_dir {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -128,9 +131,18 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Compile for a profile, link with the harness, run (natively or under qemu).
-fn run_native(g: &ir::Graph, target: &str, model: &Path, inputs: &[(String, Tensor)]) -> Result<Vec<(String, Tensor)>, String> {
+/// Optimize and compile for a profile, link with the harness, run (natively or under qemu).
+fn run_native(
+    g: &ir::Graph,
+    target: &str,
+    model: &Path,
+    inputs: &[(String, Tensor)],
+    opt: &super::optimize::OptArgs,
+) -> Result<Vec<(String, Tensor)>, String> {
     let profile = targets::Profile::resolve(target).map_err(|e| e.to_string())?;
+    let mut optimized = g.clone();
+    super::optimize::optimize(&mut optimized, &profile, opt)?;
+    let g = &optimized;
     let t0 = std::time::Instant::now();
     let name = crate::native::default_name(model);
     let art = crate::native::compile(g, &profile, &name, codegen::Keep::default())?;

@@ -33,17 +33,24 @@ pub fn compile(g: &Graph, p: &Profile, name: &str) -> Result<BenchBuild, String>
     Ok(BenchBuild { plain, profiled })
 }
 
-/// Timings of one harness run, in seconds.
-#[derive(Clone, Debug, Default)]
+/// Timings of one harness run, in seconds: wall-clock (`CLOCK_MONOTONIC`) and the thread's CPU
+/// time (`CLOCK_THREAD_CPUTIME_ID`, which does not advance while the process is descheduled).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Samples {
-    /// One reference workload run before each timed model run (plain and profiled phases).
+    /// One reference workload run before each timed model run (plain phase, then profiled).
     pub reference: Vec<f64>,
-    /// Latency of each timed run of the plain build.
+    pub reference_cpu: Vec<f64>,
+    /// Each timed run of the plain build.
     pub total: Vec<f64>,
-    /// Latency of each timed run of the instrumented build.
+    pub total_cpu: Vec<f64>,
+    /// Each timed run of the instrumented build.
     pub profiled_total: Vec<f64>,
-    /// `kernels[k][i]`: time of kernel k in instrumented run i.
+    pub profiled_total_cpu: Vec<f64>,
+    /// `kernels[k][i]`: kernel k in instrumented run i, less the hook's own cost.
     pub kernels: Vec<Vec<f64>>,
+    pub kernels_cpu: Vec<Vec<f64>>,
+    /// Wall time of one hook call, measured at start-up and subtracted from every kernel.
+    pub hook: f64,
 }
 
 /// Both builds linked into the benchmark harness.
@@ -128,24 +135,38 @@ impl BenchLinked {
     }
 }
 
-/// Parse the harness's `R t`, `T t` and `P total k0 k1 …` lines.
+/// Parse the harness's `H cost`, `R wall cpu`, `T wall cpu` and `P wall cpu k0w k0c k1w k1c …`
+/// lines.
 fn parse_samples(stdout: &str, kernels: usize) -> Result<Samples, String> {
-    let mut s = Samples { kernels: vec![vec![]; kernels], ..Default::default() };
+    let mut s = Samples { kernels: vec![vec![]; kernels], kernels_cpu: vec![vec![]; kernels], ..Default::default() };
+    let mut raw_p = vec![];
     for line in stdout.lines() {
         let mut f = line.split_whitespace();
         let tag = f.next().unwrap_or("");
         let nums: Result<Vec<f64>, _> = f.map(str::parse::<f64>).collect();
         let nums = nums.map_err(|_| format!("bad harness line `{line}`"))?;
         match (tag, nums.as_slice()) {
-            ("R", [t]) => s.reference.push(*t),
-            ("T", [t]) => s.total.push(*t),
-            ("P", [t, ks @ ..]) if ks.len() == kernels => {
-                s.profiled_total.push(*t);
-                for (k, v) in ks.iter().enumerate() {
-                    s.kernels[k].push(*v);
-                }
+            ("H", [h]) => s.hook = *h,
+            ("R", [w, c]) => {
+                s.reference.push(*w);
+                s.reference_cpu.push(*c);
+            }
+            ("T", [w, c]) => {
+                s.total.push(*w);
+                s.total_cpu.push(*c);
+            }
+            ("P", [w, c, ks @ ..]) if ks.len() == 2 * kernels => {
+                s.profiled_total.push(*w);
+                s.profiled_total_cpu.push(*c);
+                raw_p.push(ks.to_vec());
             }
             _ => return Err(format!("bad harness line `{line}`")),
+        }
+    }
+    for ks in raw_p {
+        for k in 0..kernels {
+            s.kernels[k].push((ks[2 * k] - s.hook).max(0.0));
+            s.kernels_cpu[k].push((ks[2 * k + 1] - s.hook).max(0.0));
         }
     }
     Ok(s)
@@ -195,18 +216,41 @@ static double now(void) {{
   return t.tv_sec + t.tv_nsec * 1e-9;
 }}
 
+/* CPU time of this thread: does not advance while other processes have the CPU. */
+static double cpu_now(void) {{
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}}
+
 /* The hook the instrumented build calls: 0 before the first kernel, k + 1 after kernel k. */
-static double marks[NK + 1];
+static double marks_w[NK + 1], marks_c[NK + 1];
 void {hook}(int32_t i) {{
-  if (i >= 0 && i <= NK) marks[i] = now();
+  if (i >= 0 && i <= NK) {{
+    marks_w[i] = now();
+    marks_c[i] = cpu_now();
+  }}
+}}
+
+/* Wall time of one hook call (the best of 5 batches of 1000), subtracted from every kernel. */
+static double hook_cost(void) {{
+  double best = 1e9;
+  for (int b = 0; b < 5; b++) {{
+    double t0 = now();
+    for (int i = 0; i < 1000; i++) {hook}(0);
+    double t = (now() - t0) / 1000;
+    if (t < best) best = t;
+  }}
+  return best;
 }}
 
 /* The reference workload ({reference}): four chains of 65536 dependent multiply-adds over a
    4 KiB array (L1-resident, scalar): it tracks the machine's current speed, not the model. */
 static float ref_data[1024];
 static volatile float ref_sink;
+static double ref_cpu;
 static double reference(void) {{
-  double t0 = now();
+  double c0 = cpu_now(), t0 = now();
   float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   for (int r = 0; r < 256; r++)
     for (int i = 0; i < 1024; i += 4) {{
@@ -216,7 +260,9 @@ static double reference(void) {{
       a3 = a3 * 0.5f + ref_data[i + 3];
     }}
   ref_sink = a0 + a1 + a2 + a3;
-  return now() - t0;
+  double t1 = now();
+  ref_cpu = cpu_now() - c0;
+  return t1 - t0;
 }}
 
 static void check(int rc, const char *what) {{
@@ -252,16 +298,18 @@ int main(int argc, char **argv) {{
   if (iters < 1 || warmup < 0) {{ fprintf(stderr, "bad ITERS/WARMUP\n"); return 2; }}
   for (int i = 0; i < 1024; i++) ref_data[i] = (float)((i * 37) % 101) / 101.0f;
   for (int i = 0; i < 3; i++) reference();
+  printf("H %.9f\n", hook_cost());
 
   /* Phase 1: the plain build (the latency a user gets). */
   for (int i = 0; i < warmup; i++) check({n}_run(ins, outs, ws), "{n}_run");
   for (int i = 0; i < iters; i++) {{
-    printf("R %.9f\n", reference());
-    double t0 = now();
+    double r = reference();
+    printf("R %.9f %.9f\n", r, ref_cpu);
+    double c0 = cpu_now(), t0 = now();
     int rc = {n}_run(ins, outs, ws);
-    double t1 = now();
+    double t1 = now(), c1 = cpu_now();
     check(rc, "{n}_run");
-    printf("T %.9f\n", t1 - t0);
+    printf("T %.9f %.9f\n", t1 - t0, c1 - c0);
   }}
   for (int i = 0; i < no; i++) {{
     FILE *f = fopen(argv[1 + ni + i], "wb");
@@ -272,13 +320,14 @@ int main(int argc, char **argv) {{
   /* Phase 2: the instrumented build (per-kernel times). */
   for (int i = 0; i < warmup; i++) check({p}_run(ins, outs, ws), "{p}_run");
   for (int i = 0; i < iters; i++) {{
-    printf("R %.9f\n", reference());
-    double t0 = now();
+    double r = reference();
+    printf("R %.9f %.9f\n", r, ref_cpu);
+    double c0 = cpu_now(), t0 = now();
     int rc = {p}_run(ins, outs, ws);
-    double t1 = now();
+    double t1 = now(), c1 = cpu_now();
     check(rc, "{p}_run");
-    printf("P %.9f", t1 - t0);
-    for (int k = 0; k < NK; k++) printf(" %.9f", marks[k + 1] - marks[k]);
+    printf("P %.9f %.9f", t1 - t0, c1 - c0);
+    for (int k = 0; k < NK; k++) printf(" %.9f %.9f", marks_w[k + 1] - marks_w[k], marks_c[k + 1] - marks_c[k]);
     printf("\n");
   }}
   return 0;
@@ -298,16 +347,20 @@ mod tests {
 
     #[test]
     fn parses_harness_lines() {
-        let s = parse_samples("R 0.5\nT 1.0\nR 0.25\nP 2.0 0.5 1.5\n", 2).unwrap();
-        assert_eq!(s.reference, vec![0.5, 0.25]);
-        assert_eq!(s.total, vec![1.0]);
-        assert_eq!(s.profiled_total, vec![2.0]);
-        assert_eq!(s.kernels, vec![vec![0.5], vec![1.5]]);
+        let s = parse_samples("H 0.125\nR 0.5 0.4\nT 1.0 0.9\nR 0.25 0.2\nP 2.0 1.5 0.5 0.375 1.5 1.25\n", 2).unwrap();
+        assert_eq!(s.hook, 0.125);
+        assert_eq!((s.reference, s.reference_cpu), (vec![0.5, 0.25], vec![0.4, 0.2]));
+        assert_eq!((s.total, s.total_cpu), (vec![1.0], vec![0.9]));
+        assert_eq!((s.profiled_total, s.profiled_total_cpu), (vec![2.0], vec![1.5]));
+        // The hook's cost is taken off every kernel.
+        assert_eq!(s.kernels, vec![vec![0.375], vec![1.375]]);
+        assert_eq!(s.kernels_cpu, vec![vec![0.25], vec![1.125]]);
     }
 
     #[test]
     fn rejects_wrong_kernel_count() {
-        assert!(parse_samples("P 2.0 0.5\n", 2).is_err());
+        assert!(parse_samples("P 2.0 1.0 0.5 0.5\n", 2).is_err());
+        assert!(parse_samples("T 1.0\n", 0).is_err());
         assert!(parse_samples("X 1\n", 0).is_err());
     }
 }

@@ -27,6 +27,8 @@ pub struct Report {
     /// Median over instrumented runs of (run time − sum of its kernel times): entry checks,
     /// output copies and the hook itself.
     pub other_s: f64,
+    /// Wall time of one profiling-hook call, already subtracted from every kernel time.
+    pub hook_s: f64,
     #[serde(default)]
     pub ort: Option<OrtTiming>,
 }
@@ -64,16 +66,20 @@ pub struct Reference {
     pub median_s: f64,
     pub min_s: f64,
     pub max_s: f64,
+    pub cpu_median_s: f64,
 }
 
-/// Statistics of one timed quantity, in seconds, and its ratio to the reference.
+/// Statistics of one timed quantity, in seconds (wall clock), and its ratio to the reference.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Timing {
     pub median_s: f64,
     pub min_s: f64,
     pub max_s: f64,
     pub mean_s: f64,
-    /// Median over iterations of (time of iteration i / reference run just before it).
+    /// Median of the thread's CPU time (excludes time the process was descheduled).
+    pub cpu_median_s: f64,
+    /// Median over iterations of (CPU time of iteration i / CPU time of the reference run just
+    /// before it).
     pub ratio: f64,
 }
 
@@ -138,15 +144,24 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-/// Statistics of `times`, each paired with the reference run `refs[i]` measured just before.
-pub fn timing(times: &[f64], refs: &[f64]) -> Timing {
-    let ratios: Vec<f64> = times.iter().zip(refs).map(|(t, r)| t / r).collect();
-    Timing { median_s: median(times), min_s: min(times), max_s: max(times), mean_s: mean(times), ratio: median(&ratios) }
+/// Statistics of wall times `times` and CPU times `cpu`, each CPU time paired with the CPU time
+/// `ref_cpu[i]` of the reference run measured just before it.
+pub fn timing(times: &[f64], cpu: &[f64], ref_cpu: &[f64]) -> Timing {
+    let ratios: Vec<f64> = cpu.iter().zip(ref_cpu).map(|(t, r)| t / r).collect();
+    Timing {
+        median_s: median(times),
+        min_s: min(times),
+        max_s: max(times),
+        mean_s: mean(times),
+        cpu_median_s: median(cpu),
+        ratio: median(&ratios),
+    }
 }
 
 /// Everything of a report that comes from the harness.
 pub struct Measured {
     pub reference: Reference,
+    pub hook_s: f64,
     pub latency: Timing,
     pub profiled_latency: Timing,
     pub kernels: Vec<KernelTiming>,
@@ -156,14 +171,14 @@ pub struct Measured {
 /// Turn samples into timings; `kernels` are the instrumented build's manifest entries.
 pub fn measure(s: &Samples, kernels: &[codegen::manifest::KernelEntry]) -> Measured {
     let iters = s.total.len();
-    let (ref_plain, ref_prof) = s.reference.split_at(iters.min(s.reference.len()));
-    let profiled_latency = timing(&s.profiled_total, ref_prof);
+    let (ref_plain, ref_prof) = s.reference_cpu.split_at(iters.min(s.reference_cpu.len()));
+    let profiled_latency = timing(&s.profiled_total, &s.profiled_total_cpu, ref_prof);
     let kernels: Vec<KernelTiming> = kernels
         .iter()
-        .zip(&s.kernels)
+        .zip(s.kernels.iter().zip(&s.kernels_cpu))
         .enumerate()
-        .map(|(index, (k, times))| {
-            let t = timing(times, ref_prof);
+        .map(|(index, (k, (times, cpu)))| {
+            let t = timing(times, cpu, ref_prof);
             let rate = |x: u64| (x > 0 && t.median_s > 0.0).then(|| x as f64 / t.median_s / 1e9);
             KernelTiming {
                 index,
@@ -190,8 +205,10 @@ pub fn measure(s: &Samples, kernels: &[codegen::manifest::KernelEntry]) -> Measu
             median_s: median(&s.reference),
             min_s: min(&s.reference),
             max_s: max(&s.reference),
+            cpu_median_s: median(&s.reference_cpu),
         },
-        latency: timing(&s.total, ref_plain),
+        hook_s: s.hook,
+        latency: timing(&s.total, &s.total_cpu, ref_plain),
         profiled_latency,
         kernels,
         other_s: if other.is_empty() { 0.0 } else { median(&other) },
@@ -229,11 +246,12 @@ pub fn text(r: &Report) -> String {
     );
     let l = &r.latency;
     o += &format!(
-        "latency: median {}  min {}  max {}  mean {}\n",
+        "latency: median {}  min {}  max {}  mean {}  (CPU time median {})\n",
         fmt_time(l.median_s),
         fmt_time(l.min_s),
         fmt_time(l.max_s),
-        fmt_time(l.mean_s)
+        fmt_time(l.mean_s),
+        fmt_time(l.cpu_median_s)
     );
     let flops: u64 = r.kernels.iter().map(|k| k.flops).sum();
     if flops > 0 && l.median_s > 0.0 {
@@ -244,9 +262,10 @@ pub fn text(r: &Report) -> String {
         );
     }
     o += &format!(
-        "reference ({}): median {} -> latency ratio {:.3}\n",
+        "reference ({}): median {} (CPU {}) -> latency ratio {:.3} (CPU time / reference CPU time)\n",
         r.reference.workload,
         fmt_time(r.reference.median_s),
+        fmt_time(r.reference.cpu_median_s),
         l.ratio
     );
     o += &format!(
@@ -276,7 +295,13 @@ pub fn text(r: &Report) -> String {
             k.node
         );
     }
-    o += &format!("{:>4}  {:<29} {:>11}\n", "", "other (entry, copies, hooks)", fmt_time(r.other_s));
+    o += &format!(
+        "{:>4}  {:<29} {:>11}   (hook cost {} per kernel, already subtracted)\n",
+        "",
+        "other (entry, copies, hooks)",
+        fmt_time(r.other_s),
+        fmt_time(r.hook_s)
+    );
     if let Some(ort) = &r.ort {
         o += &format!(
             "\nonnxruntime {} ({} thread): median {}  min {}  max {}\nedgec/ORT latency ratio: {:.3} ({}); max |edgec - ORT| over {} output(s): {:.3e}\n",
@@ -307,10 +332,12 @@ mod tests {
 
     #[test]
     fn timing_pairs_each_run_with_its_reference() {
-        let t = timing(&[2.0, 4.0, 9.0], &[1.0, 2.0, 1.0]);
+        let t = timing(&[2.0, 4.0, 9.0], &[2.0, 4.0, 3.0], &[1.0, 2.0, 1.0]);
         assert_eq!(t.median_s, 4.0);
         assert_eq!(t.min_s, 2.0);
         assert_eq!(t.max_s, 9.0);
+        assert_eq!(t.cpu_median_s, 3.0);
+        // CPU ratios 2, 2, 3.
         assert_eq!(t.ratio, 2.0);
     }
 }

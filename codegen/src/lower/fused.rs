@@ -1,0 +1,159 @@
+//! Fused elementwise expressions (`Op::Fused`) as one `linalg.generic`, and the epilogues of
+//! `MatMulFused` / `ConvFused`: the same expression evaluated on each output element right
+//! after it is produced (for the tiled f32 matmul, on the tile while it is in L1), so the
+//! product is never written out as a separate tensor.
+
+use super::{Kernel, Operand};
+use crate::error::Result;
+use crate::mlir::{Func, Scalar};
+use crate::scalar;
+use ir::{DType, FusedArg, FusedExpr, FusedStep, UnaryOp};
+
+/// The dtype a step produces, given its operands' dtypes.
+fn step_dtype(s: &FusedStep, args: &[DType]) -> DType {
+    match s {
+        FusedStep::Unary(UnaryOp::IsNaN | UnaryOp::IsInf { .. }, _) => DType::Bool,
+        FusedStep::Unary(..) => args[0],
+        FusedStep::Binary(b, ..) if b.is_comparison() => DType::Bool,
+        FusedStep::Binary(..) => args[0],
+        FusedStep::Where(..) => args[1],
+        FusedStep::Cast(to, _) => *to,
+    }
+}
+
+/// Evaluate `e` on compute scalars `inputs` (value, dtype); returns (value, dtype).
+pub fn eval_expr(f: &mut Func, e: &FusedExpr, inputs: &[(String, DType)]) -> std::result::Result<(String, DType), String> {
+    let mut steps: Vec<(String, DType)> = vec![];
+    for (si, s) in e.steps.iter().enumerate() {
+        let args: Vec<&FusedArg> = match s {
+            FusedStep::Unary(_, a) | FusedStep::Cast(_, a) => vec![a],
+            FusedStep::Binary(_, a, b) => vec![a, b],
+            FusedStep::Where(c, a, b) => vec![c, a, b],
+        };
+        let get = |a: &FusedArg, steps: &[(String, DType)]| -> Option<(String, DType)> {
+            match a {
+                FusedArg::In(i) => inputs.get(*i).cloned(),
+                FusedArg::Step(j) => steps.get(*j).cloned(),
+                FusedArg::Const(_) => None,
+            }
+        };
+        // A constant takes the dtype of its first non-constant sibling (Where: of x / y).
+        let skip = matches!(s, FusedStep::Where(..)) as usize;
+        let like = args
+            .iter()
+            .skip(skip)
+            .find_map(|a| get(a, &steps))
+            .map(|(_, d)| d)
+            .ok_or_else(|| format!("fused step {si} has no non-constant operand"))?;
+        let mut vals = vec![];
+        for a in &args {
+            vals.push(match a {
+                FusedArg::Const(x) => {
+                    let sc = Scalar::of(like).ok_or_else(|| format!("dtype {like} is not compilable"))?;
+                    let v = match sc {
+                        Scalar::Float(_) => f.fconst(x.0 as f64, sc),
+                        _ => f.iconst(x.0 as i64, sc),
+                    };
+                    (v, like)
+                }
+                _ => get(a, &steps).ok_or_else(|| format!("fused step {si} reads a missing operand"))?,
+            });
+        }
+        let dts: Vec<DType> = vals.iter().map(|v| v.1).collect();
+        let out_dt = step_dtype(s, &dts);
+        let v = match s {
+            FusedStep::Unary(u, _) => scalar::unary(f, u, &vals[0].0, vals[0].1)?,
+            FusedStep::Binary(b, ..) => scalar::binary(f, b, &vals[0].0, &vals[1].0, vals[0].1, vals[1].1)?,
+            FusedStep::Where(..) => {
+                let sc = Scalar::of(out_dt).ok_or_else(|| format!("dtype {out_dt} is not compilable"))?;
+                scalar::select(f, &vals[0].0, &vals[1].0, &vals[2].0, sc)
+            }
+            FusedStep::Cast(to, _) => scalar::convert(f, &vals[0].0, vals[0].1, *to)?,
+        };
+        steps.push((v, out_dt));
+    }
+    Ok(steps.pop().unwrap_or_else(|| inputs[0].clone()))
+}
+
+/// `Op::Fused`: one generic over the output with every input broadcast.
+pub fn lower(k: &mut Kernel) -> Result<()> {
+    let ir::Op::Fused(e) = k.node.op.clone() else { unreachable!() };
+    let out = k.outs[0].clone();
+    let present: Vec<Operand> = k.ins.iter().flatten().cloned().collect();
+    let refs: Vec<&Operand> = present.iter().collect();
+    let dts: Vec<DType> = present.iter().map(|o| o.dt).collect();
+    let r = super::elementwise::generic(&mut k.f, &refs, &out, |f, v| {
+        let ins: Vec<(String, DType)> = v.iter().cloned().zip(dts.iter().copied()).collect();
+        let (y, yd) = eval_expr(f, &e, &ins)?;
+        if yd != out.dt {
+            return Err(format!("fused expression yields {yd}, the node's output is {}", out.dt));
+        }
+        Ok(y)
+    });
+    r.or_else(|why| k.unsupported(why))
+}
+
+/// An epilogue: the expression and its extra operands (input i + 1 of the expression).
+#[derive(Clone, Debug)]
+pub struct Epilogue {
+    pub expr: FusedExpr,
+    pub extras: Vec<Operand>,
+}
+
+impl Epilogue {
+    pub fn is_identity(&self) -> bool {
+        self.expr.steps.is_empty()
+    }
+
+    /// Apply in place to `y[idx]` (holding the product, dtype `pd`), reading each extra operand
+    /// broadcast against y's shape.
+    pub fn apply_at(&self, f: &mut Func, y: &Operand, pd: DType, idx: &[String]) -> std::result::Result<(), String> {
+        let v = f.load(&y.mem, &y.mty, idx, pd);
+        let mut ins = vec![(v, pd)];
+        for o in &self.extras {
+            let off = y.shape.len() - o.shape.len();
+            let oi: Vec<String> = o
+                .shape
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| if d == 1 && y.shape[off + i] != 1 { f.idx(0) } else { idx[off + i].clone() })
+                .collect();
+            let x = f.load(&o.mem, &o.mty, &oi, o.dt);
+            ins.push((x, o.dt));
+        }
+        let (r, rd) = eval_expr(f, &self.expr, &ins)?;
+        if rd != y.dt {
+            return Err(format!("epilogue yields {rd}, the output is {}", y.dt));
+        }
+        f.store(&r, &y.mem, &y.mty, idx, y.dt);
+        Ok(())
+    }
+
+    /// Check the expression compiles for this output (before emitting anything).
+    pub fn check(&self, y: &Operand, pd: DType) -> std::result::Result<(), String> {
+        let mut f = Func::new("check");
+        let mut ins = vec![("%p".to_string(), pd)];
+        ins.extend(self.extras.iter().map(|o| ("%x".to_string(), o.dt)));
+        let (_, rd) = eval_expr(&mut f, &self.expr, &ins)?;
+        if rd != y.dt {
+            return Err(format!("epilogue yields {rd}, the output is {}", y.dt));
+        }
+        Ok(())
+    }
+
+    /// Apply over the whole output in place (one pass, after the producer wrote it).
+    pub fn apply_all(&self, f: &mut Func, y: &Operand, pd: DType) -> std::result::Result<(), String> {
+        if self.is_identity() {
+            return Ok(());
+        }
+        let mut res = Ok(());
+        let shape = y.shape.clone();
+        f.nest(&shape, |f, ivs| res = self.apply_at(f, y, pd, ivs));
+        res
+    }
+}
+
+/// The epilogue of a fused node: its expression and operands after the first `skip` inputs.
+pub fn epilogue_of(k: &Kernel, expr: &FusedExpr, skip: usize) -> Epilogue {
+    Epilogue { expr: expr.clone(), extras: k.ins.iter().skip(skip).flatten().cloned().collect() }
+}

@@ -1,0 +1,108 @@
+//! The optimizer step of the driver (between import and codegen): the flags shared by
+//! `edgec compile` and `edgec run --target` (`--print-before/--print-after/--disable-pass/-v`),
+//! `edgec compile --list-passes`, and `edgec inspect --optimized`.
+//!
+//! IR dumps go to stderr, each under a header line `// ----- IR after cse (3/4) -----`, with
+//! constants above 16 elements elided (`dense<...>`); stdout keeps the command's own output.
+
+use crate::onnx::{load_model, ImportOptions};
+use ir::Graph;
+use passes::{PassContext, PassManager, PassOptions, PipelineReport};
+use std::path::Path;
+use targets::Profile;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OptArgs {
+    /// Print the IR to stderr before this optimizer pass (repeatable; `all`: every pass).
+    #[arg(long = "print-before", value_name = "PASS")]
+    pub print_before: Vec<String>,
+    /// Print the IR to stderr after this optimizer pass (repeatable; `all`: every pass).
+    #[arg(long = "print-after", value_name = "PASS")]
+    pub print_after: Vec<String>,
+    /// Skip this pass of the default optimizer pipeline (repeatable; see `edgec compile --list-passes`).
+    #[arg(long = "disable-pass", value_name = "PASS")]
+    pub disable_pass: Vec<String>,
+    /// Print each optimizer pass's time and node counts before/after, and the total (stderr).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+impl OptArgs {
+    /// Whether any optimizer flag was given (they only apply where the optimizer runs).
+    pub fn any(&self) -> bool {
+        !self.print_before.is_empty() || !self.print_after.is_empty() || !self.disable_pass.is_empty() || self.verbose
+    }
+}
+
+/// `--list-passes`: every pass, sorted by name, with its description; then the default pipeline.
+pub fn list_passes() -> String {
+    let all = passes::registry();
+    let width = all.iter().map(|p| p.name().len()).max().unwrap_or(0);
+    let mut s = String::new();
+    for p in &all {
+        s.push_str(&format!("{:<width$}  {}\n", p.name(), p.description()));
+    }
+    let default: Vec<&str> = passes::default_pipeline().iter().map(|p| p.name()).collect();
+    s.push_str(&format!("\ndefault pipeline: {}\n", default.join(", ")));
+    s
+}
+
+/// Run the default pipeline on `g` for `profile`, as the flags say.
+pub fn optimize(g: &mut Graph, profile: &Profile, a: &OptArgs) -> Result<PipelineReport, String> {
+    let mut pm = PassManager::new(passes::default_pipeline());
+    for n in &a.disable_pass {
+        pm.disable(n).map_err(|e| format!("--disable-pass: {e}"))?;
+    }
+    for n in &a.print_before {
+        pm.print_before(n).map_err(|e| format!("--print-before: {e}"))?;
+    }
+    for n in &a.print_after {
+        pm.print_after(n).map_err(|e| format!("--print-after: {e}"))?;
+    }
+    let total = pm.passes().len();
+    pm.on_dump(move |d| eprintln!("{}\n{}", d.header(total), d.text));
+    let cx = PassContext::with_options(profile, PassOptions { verbosity: a.verbose as u8, ..Default::default() });
+    let report = pm.run(g, &cx).map_err(|e| format!("optimizer: {e}"))?;
+    if a.verbose {
+        eprintln!("{report}");
+    }
+    Ok(report)
+}
+
+/// `edgec inspect MODEL --optimized --target T`: the op histogram before and after the default
+/// pipeline, and the ops inside every fused node.
+pub fn inspect_optimized(model: &Path, target: &str) -> Result<(), String> {
+    let profile = Profile::resolve(target).map_err(|e| e.to_string())?;
+    let mut g = load_model(model, &ImportOptions::default()).map_err(|e| e.to_string())?.graph;
+    let before = passes::summary::op_histogram(&g);
+    let report = optimize(&mut g, &profile, &OptArgs::default())?;
+    let after = passes::summary::op_histogram(&g);
+    let names: Vec<&str> = report.records.iter().map(|r| r.name).collect();
+    println!(
+        "\noptimized for {} ({}): {} → {} nodes in {:.1} ms",
+        profile.name,
+        names.join(", "),
+        report.nodes_before,
+        report.nodes_after,
+        report.pass_time.as_secs_f64() * 1e3
+    );
+    let mut ops: Vec<&String> = before.keys().chain(after.keys()).collect();
+    ops.sort();
+    ops.dedup();
+    let width = ops.iter().map(|o| o.len()).max().unwrap_or(0).max(2);
+    println!("  {:<width$}  {:>6}  {:>6}", "op", "before", "after");
+    for op in ops {
+        let (b, a) = (before.get(op).copied().unwrap_or(0), after.get(op).copied().unwrap_or(0));
+        println!("  {op:<width$}  {b:>6}  {a:>6}{}", if a != b { "  *" } else { "" });
+    }
+    let fused = passes::summary::fused_nodes(&g);
+    if fused.is_empty() {
+        println!("fused: none");
+    } else {
+        println!("fused: {} nodes", fused.len());
+        for f in fused {
+            println!("  {} ({}): {}", f.node, f.op, f.inner.join(" → "));
+        }
+    }
+    Ok(())
+}

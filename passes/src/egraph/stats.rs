@@ -1,0 +1,58 @@
+//! What one optimizer run did, printable for `-v`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Default)]
+pub struct EgraphStats {
+    /// Runner iterations over both phases.
+    pub iterations: usize,
+    /// Size of the final e-graph.
+    pub enodes: usize,
+    pub eclasses: usize,
+    /// Successful applications per rule (rules that never applied are left out).
+    pub applied: BTreeMap<String, usize>,
+    /// Rule applications refused because the new term's type differed from the matched one.
+    pub rejected: usize,
+    /// Why each phase stopped (`saturated`, `node limit`…).
+    pub stop_reasons: Vec<String>,
+    pub nodes_before: usize,
+    pub nodes_after: usize,
+    /// Estimated run time of the graph on the profile (roofline, seconds) before and after.
+    pub cost_before: f64,
+    pub cost_after: f64,
+    /// Heavy kernels the first extraction duplicated, fixed by the repair round.
+    pub repaired: usize,
+    pub saturate_time: Duration,
+    pub extract_time: Duration,
+    pub total_time: Duration,
+}
+
+impl fmt::Display for EgraphStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "egraph: {} -> {} nodes, est. {:.3} ms -> {:.3} ms; {} iterations ({}), {} e-nodes, {} e-classes",
+            self.nodes_before,
+            self.nodes_after,
+            self.cost_before * 1e3,
+            self.cost_after * 1e3,
+            self.iterations,
+            self.stop_reasons.join(", "),
+            self.enodes,
+            self.eclasses
+        )?;
+        writeln!(
+            f,
+            "egraph: saturate {:.1} ms, extract {:.1} ms, total {:.1} ms; {} unions refused (type mismatch), {} duplicated kernels repaired",
+            self.saturate_time.as_secs_f64() * 1e3,
+            self.extract_time.as_secs_f64() * 1e3,
+            self.total_time.as_secs_f64() * 1e3,
+            self.rejected,
+            self.repaired
+        )?;
+        let rules: Vec<String> = self.applied.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        write!(f, "egraph rules applied: {}", if rules.is_empty() { "none".into() } else { rules.join(", ") })
+    }
+}

@@ -1,0 +1,29 @@
+//! Pipelines: plain functions returning the passes to run, in order, with the reasons for the
+//! order next to them.
+
+use crate::pass::{Canonicalize, ConstantFold, Cse, Dce, Pass};
+
+/// What `edgec compile` and `edgec run --target` run before code generation.
+pub fn default_pipeline() -> Vec<&'static dyn Pass> {
+    vec![
+        // No-op casts/reshapes/transposes hide structure: two `Reshape`s of the same value
+        // through a no-op `Cast` only look equal to CSE once the cast is gone, and a merged
+        // reshape chain leaves a constant shape that folding and CSE can use.
+        &Canonicalize,
+        // Evaluate what became constant (import folded the shape subgraphs already; this
+        // catches constants exposed by canonicalization), before CSE so that equal folded
+        // results are merged too.
+        &ConstantFold,
+        // Merge duplicate constants by value, then the nodes reading them (exporters repeat
+        // the same axes/shape/scale constants per layer, and RoPE tables per attention block).
+        &Cse,
+        // Drop what the passes above left unused (bypassed shape constants, folded inputs).
+        &Dce,
+        // HOOK(egraph): the e-graph optimizer (passes/src/egraph/, fusion into Op::Fused,
+        // Op::MatMulFused, Op::ConvFused by the target's cost model) goes here, wrapped as the
+        // pass `egraph` (pass/egraph.rs, registered in registry.rs). It runs after the clean-up
+        // so that it sees one node per distinct computation (smaller e-graph, no duplicate
+        // work to fuse twice), and must be followed by `&Dce` to drop the nodes its extraction
+        // replaced (plus `&Cse` if extraction can duplicate shared subterms).
+    ]
+}
