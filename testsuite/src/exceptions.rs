@@ -30,6 +30,8 @@ pub enum Category {
     DataDependentShape,
     /// A shape is set by a run-time input that is not specialised (float scales, depth, limits).
     RuntimeShapeOperand,
+    /// Every input is a shape operand: specialised, the whole test folds to constants.
+    NothingToCompile,
     /// Code generation has no kernel for the op yet.
     NoKernel,
     /// Code generation rejects this form of the op.
@@ -47,6 +49,7 @@ impl Category {
         match self {
             Category::DataDependentShape => "output shape depends on input data (permanent)",
             Category::RuntimeShapeOperand => "shape set by a run-time input that is not specialised",
+            Category::NothingToCompile => "nothing left to compile once specialised",
             Category::NoKernel => "no code-generation kernel yet",
             Category::CodegenLimit => "code generation does not support this form yet",
             Category::Import => "import rejects the (specialised) model",
@@ -80,6 +83,9 @@ pub fn group(outcome: &Outcome, case_dir: &Path) -> Group {
         Outcome::Fail(_) => (Category::Fail, None),
         Outcome::Error(_) if reason.starts_with("import:") => (Category::Import, op_after(reason, "node `")),
         Outcome::Error(_) => (Category::Error, op_after(reason, "node '")),
+        Outcome::Unsupported(_) if reason.contains("folds every output to a constant") => {
+            (Category::NothingToCompile, op_after(reason, "folding: `").or_else(|| op_after(reason, "node '")))
+        }
         Outcome::Unsupported(_) if reason.starts_with("dynamic shapes after folding:") => {
             let op = op_after(reason, "folding: `");
             let c = if op.as_deref().is_some_and(|o| DATA_DEPENDENT.contains(&o)) {
@@ -196,6 +202,9 @@ Categories:
   (OneHot `depth` and Range limits given as floats). A deployed model has these as constants;
   the node tests pass them as inputs. Specialising float inputs would constant-fold the whole
   test (its data inputs are small floats too), so the runner does not.
+- **Nothing left to compile once specialised**: every input of the test is a shape operand
+  (ConstantOfShape's shape, Range's limits, a window op's size, TopK on small integer data):
+  bound to its value, the whole graph folds to constants, so the case tests no generated code.
 - **No code-generation kernel yet** / **does not support this form yet**: work to do in
   `codegen/src/lower/`; these shrink as kernels land.
 - **Import rejects the (specialised) model**: binding an input made import fail (a bug in import

@@ -212,3 +212,25 @@ fn finish(k: &mut Kernel, acc: &str, acc_ty: &str) -> Result<()> {
     let r = super::elementwise::generic(&mut k.f, &[&src], &y, |_, v| Ok(v[0].clone()));
     r.or_else(|w| k.unsupported(w))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{labels, ELLIPSIS};
+
+    #[test]
+    fn implicit_output_and_ellipsis() {
+        let (ins, out) = labels("ij,jk", &[2, 2]).unwrap();
+        assert_eq!(ins, vec![vec![b'i' as u16, b'j' as u16], vec![b'j' as u16, b'k' as u16]]);
+        assert_eq!(out, vec![b'i' as u16, b'k' as u16]);
+        // The implicit output of a trace is a scalar.
+        assert_eq!(labels("ii", &[2]).unwrap().1, Vec::<u16>::new());
+        // Ellipses right-align: the rank-2 operand covers only the last ellipsis dim.
+        let (ins, out) = labels("...ij,...j->...i", &[4, 2]).unwrap();
+        assert_eq!(ins[0][..2], [ELLIPSIS, ELLIPSIS + 1]);
+        assert_eq!(ins[1][..1], [ELLIPSIS + 1]);
+        assert_eq!(out, vec![ELLIPSIS, ELLIPSIS + 1, b'i' as u16]);
+        assert!(labels("ij,jk", &[2]).is_err());
+        assert!(labels("ij", &[3]).is_err());
+        assert!(labels("i$", &[2]).is_err());
+    }
+}

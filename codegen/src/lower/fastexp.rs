@@ -20,27 +20,30 @@ const P: [f64; 6] = [1.987_569_15e-4, 1.398_199_950_7e-3, 8.333_451_907_3e-3, 4.
 const F32_OVERFLOW: f64 = 88.722_839_05;
 /// Above: the f64 result overflows.
 const F64_OVERFLOW: f64 = 709.782_712_893_384;
-/// Below: the f32 result rounds to 0.
-const UNDERFLOW: f64 = -103.972_077_083_991_8;
+/// Clamp below: p(r)·2^-150 with r ≈ -0.028 rounds to 0, so smaller inputs (and -inf) give 0
+/// without a select.
+const LOW: f64 = -104.0;
 
 /// exp(d) for an f32 `d` (see the module doc for the range conventions).
 pub fn exp_f32(f: &mut Func, d: &str) -> String {
     let s = Scalar::Float(32);
     let mut c = |v: f64| f.fconst(v, s);
-    let (lo, hi, l2e, half, c1, c2) = (c(UNDERFLOW), c(F32_OVERFLOW + 0.5), c(LOG2E), c(0.5), c(C1), c(C2));
+    let (lo, hi, l2e, half, c1, c2) = (c(LOW), c(F32_OVERFLOW + 0.5), c(LOG2E), c(0.5), c(C1), c(C2));
     let p: Vec<String> = P.iter().map(|&v| c(v)).collect();
-    let (one, zero, max, inf, f64o) = (c(1.0), c(0.0), c(f32::MAX as f64), c(f64::INFINITY), c(F64_OVERFLOW));
-    let f32o = c(F32_OVERFLOW);
+    let (one, max, inf, f64o, f32o) = (c(1.0), c(f32::MAX as f64), c(f64::INFINITY), c(F64_OVERFLOW), c(F32_OVERFLOW));
     // `contract` lets LLVM fuse the polynomial's multiply-adds (more accurate, not less).
     let op = |f: &mut Func, o: &str, a: &str, b: &str| {
         let fm = if matches!(o, "mulf" | "addf" | "subf") { " fastmath<contract>" } else { "" };
         f.op(format!("arith.{o} {a}, {b}{fm} : f32"))
     };
-    let nan = f.op(format!("arith.cmpf uno, {d}, {d} : f32"));
-    // Clamp (NaN lanes compute on 0 and are replaced at the end).
-    let x = op(f, "maxnumf", d, &lo);
-    let x = op(f, "minnumf", &x, &hi);
-    let x = f.op(format!("arith.select {nan}, {zero}, {x} : f32"));
+    let sel = |f: &mut Func, pred: &str, a: &str, b: &str, t: &str, e: &str| {
+        let c = f.op(format!("arith.cmpf {pred}, {a}, {b} : f32"));
+        f.op(format!("arith.select {c}, {t}, {e} : f32"))
+    };
+    // Clamp. A NaN stays NaN (the integer conversion below is then poison), and the last select
+    // returns d itself for it, so no lane ever uses that value.
+    let x = sel(f, "ogt", d, &hi, &hi, d);
+    let x = sel(f, "olt", d, &lo, &lo, &x);
     let t = op(f, "mulf", &x, &l2e);
     let t = op(f, "addf", &t, &half);
     let n = f.op(format!("math.floor {t} : f32"));
@@ -70,11 +73,7 @@ pub fn exp_f32(f: &mut Func, d: &str) -> String {
         let sc = f.op(format!("arith.bitcast {e} : i32 to f32"));
         y = op(f, "mulf", &y, &sc);
     }
-    let under = f.op(format!("arith.cmpf olt, {d}, {lo} : f32"));
-    let y = f.op(format!("arith.select {under}, {zero}, {y} : f32"));
-    let big = f.op(format!("arith.cmpf ogt, {d}, {f32o} : f32"));
-    let y = f.op(format!("arith.select {big}, {max}, {y} : f32"));
-    let huge = f.op(format!("arith.cmpf ogt, {d}, {f64o} : f32"));
-    let y = f.op(format!("arith.select {huge}, {inf}, {y} : f32"));
-    f.op(format!("arith.select {nan}, {d}, {y} : f32"))
+    let y = sel(f, "ogt", d, &f32o, &max, &y);
+    let y = sel(f, "ogt", d, &f64o, &inf, &y);
+    sel(f, "uno", d, d, d, &y)
 }

@@ -23,6 +23,7 @@ mod matmul;
 mod matmul_f32;
 mod movement;
 mod quant;
+mod rotary;
 mod lanes;
 mod reduce;
 mod argreduce;
@@ -229,6 +230,7 @@ fn dispatch(k: &mut Kernel) -> Result<()> {
         Op::Transpose { .. } => movement::transpose(k),
         Op::QuantizeLinear { .. } | Op::DequantizeLinear { .. } => quant::lower(k),
         Op::Attention(_) => attention::lower(k),
+        Op::RotaryEmbedding { .. } => rotary::lower(k),
         Op::Reduce { .. } => reduce::lower(k),
         Op::ArgReduce { .. } => argreduce::lower(k),
         Op::Softmax { .. } => softmax::lower(k),

@@ -94,3 +94,21 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     copy_affine(&mut k.f, (&v, &vt), &exprs, (&y.mem, &y.mty), rank, x.dt);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn resolve_clamps_like_onnx() {
+        // Forward: ends past the edge clamp; negative starts count from the end.
+        assert_eq!(resolve(10, 2, 100, 3), (2, 3));
+        assert_eq!(resolve(10, -3, i64::MAX, 1), (7, 3));
+        // Backward: start clamps to the last index, end -inf means "through index 0".
+        assert_eq!(resolve(5, 100, i64::MIN, -2), (4, 3));
+        assert_eq!(resolve(5, -1, -100, -1), (4, 5));
+        // Empty selections.
+        assert_eq!(resolve(5, 3, 1, 1).1, 0);
+        assert_eq!(resolve(0, 0, 10, 1), (0, 0));
+    }
+}

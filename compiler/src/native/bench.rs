@@ -49,8 +49,10 @@ pub struct Samples {
     /// `kernels[k][i]`: kernel k in instrumented run i, less the hook's own cost.
     pub kernels: Vec<Vec<f64>>,
     pub kernels_cpu: Vec<Vec<f64>>,
-    /// Wall time of one hook call, measured at start-up and subtracted from every kernel.
+    /// What an empty kernel measures (wall, CPU), found at start-up and subtracted from every
+    /// kernel.
     pub hook: f64,
+    pub hook_cpu: f64,
 }
 
 /// Both builds linked into the benchmark harness.
@@ -135,7 +137,7 @@ impl BenchLinked {
     }
 }
 
-/// Parse the harness's `H cost`, `R wall cpu`, `T wall cpu` and `P wall cpu k0w k0c k1w k1c …`
+/// Parse the harness's `H wall cpu`, `R wall cpu`, `T wall cpu` and `P wall cpu k0w k0c k1w k1c …`
 /// lines.
 fn parse_samples(stdout: &str, kernels: usize) -> Result<Samples, String> {
     let mut s = Samples { kernels: vec![vec![]; kernels], kernels_cpu: vec![vec![]; kernels], ..Default::default() };
@@ -146,7 +148,7 @@ fn parse_samples(stdout: &str, kernels: usize) -> Result<Samples, String> {
         let nums: Result<Vec<f64>, _> = f.map(str::parse::<f64>).collect();
         let nums = nums.map_err(|_| format!("bad harness line `{line}`"))?;
         match (tag, nums.as_slice()) {
-            ("H", [h]) => s.hook = *h,
+            ("H", [h, c]) => (s.hook, s.hook_cpu) = (*h, *c),
             ("R", [w, c]) => {
                 s.reference.push(*w);
                 s.reference_cpu.push(*c);
@@ -166,7 +168,7 @@ fn parse_samples(stdout: &str, kernels: usize) -> Result<Samples, String> {
     for ks in raw_p {
         for k in 0..kernels {
             s.kernels[k].push((ks[2 * k] - s.hook).max(0.0));
-            s.kernels_cpu[k].push((ks[2 * k + 1] - s.hook).max(0.0));
+            s.kernels_cpu[k].push((ks[2 * k + 1] - s.hook_cpu).max(0.0));
         }
     }
     Ok(s)
@@ -223,25 +225,38 @@ static double cpu_now(void) {{
   return t.tv_sec + t.tv_nsec * 1e-9;
 }}
 
-/* The hook the instrumented build calls: 0 before the first kernel, k + 1 after kernel k. */
-static double marks_w[NK + 1], marks_c[NK + 1];
+/* The hook the instrumented build calls: 0 before the first kernel, k + 1 after kernel k. The
+   wall clock is read before and after the CPU clock (a system call, slow in a VM), so a
+   kernel's wall interval, marks_a[k + 1] - marks_b[k], excludes the CPU clock read. */
+static double marks_a[NK + 2], marks_b[NK + 2], marks_c[NK + 2];
 void {hook}(int32_t i) {{
-  if (i >= 0 && i <= NK) {{
-    marks_w[i] = now();
+  if (i >= 0 && i <= NK + 1) {{
+    marks_a[i] = now();
     marks_c[i] = cpu_now();
+    marks_b[i] = now();
   }}
 }}
 
-/* Wall time of one hook call (the best of 5 batches of 1000), subtracted from every kernel. */
-static double hook_cost(void) {{
-  double best = 1e9;
-  for (int b = 0; b < 5; b++) {{
-    double t0 = now();
-    for (int i = 0; i < 1000; i++) {hook}(0);
-    double t = (now() - t0) / 1000;
-    if (t < best) best = t;
+static int cmp_double(const void *x, const void *y) {{
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}}
+
+/* What an empty kernel would measure (the median of 1001 back-to-back hook pairs), wall and
+   CPU: subtracted from every kernel. */
+static void hook_cost(double *wall, double *cpu) {{
+  enum {{ N = 1001 }};
+  static double w[N], c[N];
+  for (int i = 0; i < N; i++) {{
+    {hook}(NK + 1);
+    {hook}(0);
+    w[i] = marks_a[0] - marks_b[NK + 1];
+    c[i] = marks_c[0] - marks_c[NK + 1];
   }}
-  return best;
+  qsort(w, N, sizeof w[0], cmp_double);
+  qsort(c, N, sizeof c[0], cmp_double);
+  *wall = w[N / 2];
+  *cpu = c[N / 2];
 }}
 
 /* The reference workload ({reference}): four chains of 65536 dependent multiply-adds over a
@@ -298,7 +313,9 @@ int main(int argc, char **argv) {{
   if (iters < 1 || warmup < 0) {{ fprintf(stderr, "bad ITERS/WARMUP\n"); return 2; }}
   for (int i = 0; i < 1024; i++) ref_data[i] = (float)((i * 37) % 101) / 101.0f;
   for (int i = 0; i < 3; i++) reference();
-  printf("H %.9f\n", hook_cost());
+  double hw, hc;
+  hook_cost(&hw, &hc);
+  printf("H %.9f %.9f\n", hw, hc);
 
   /* Phase 1: the plain build (the latency a user gets). */
   for (int i = 0; i < warmup; i++) check({n}_run(ins, outs, ws), "{n}_run");
@@ -327,7 +344,7 @@ int main(int argc, char **argv) {{
     double t1 = now(), c1 = cpu_now();
     check(rc, "{p}_run");
     printf("P %.9f %.9f", t1 - t0, c1 - c0);
-    for (int k = 0; k < NK; k++) printf(" %.9f %.9f", marks_w[k + 1] - marks_w[k], marks_c[k + 1] - marks_c[k]);
+    for (int k = 0; k < NK; k++) printf(" %.9f %.9f", marks_a[k + 1] - marks_b[k], marks_c[k + 1] - marks_c[k]);
     printf("\n");
   }}
   return 0;
@@ -347,14 +364,14 @@ mod tests {
 
     #[test]
     fn parses_harness_lines() {
-        let s = parse_samples("H 0.125\nR 0.5 0.4\nT 1.0 0.9\nR 0.25 0.2\nP 2.0 1.5 0.5 0.375 1.5 1.25\n", 2).unwrap();
-        assert_eq!(s.hook, 0.125);
+        let s = parse_samples("H 0.125 0.25\nR 0.5 0.4\nT 1.0 0.9\nR 0.25 0.2\nP 2.0 1.5 0.5 0.375 1.5 1.25\n", 2).unwrap();
+        assert_eq!((s.hook, s.hook_cpu), (0.125, 0.25));
         assert_eq!((s.reference, s.reference_cpu), (vec![0.5, 0.25], vec![0.4, 0.2]));
         assert_eq!((s.total, s.total_cpu), (vec![1.0], vec![0.9]));
         assert_eq!((s.profiled_total, s.profiled_total_cpu), (vec![2.0], vec![1.5]));
         // The hook's cost is taken off every kernel.
         assert_eq!(s.kernels, vec![vec![0.375], vec![1.375]]);
-        assert_eq!(s.kernels_cpu, vec![vec![0.25], vec![1.125]]);
+        assert_eq!(s.kernels_cpu, vec![vec![0.125], vec![1.0]]);
     }
 
     #[test]
