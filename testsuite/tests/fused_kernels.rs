@@ -63,6 +63,34 @@ fn fused_chain() -> (Graph, Vec<(String, Tensor)>) {
     (g, vec![("x".into(), rand(&[3, 37], 6)), ("s".into(), rand(&[37], 7))])
 }
 
+/// Conv (3×3, pad 1, optionally depthwise) + bias + ReLU6 as a ConvFused.
+fn conv_fused(c: usize, m: usize, group: usize) -> (Graph, Vec<(String, Tensor)>) {
+    let mut g = Graph::new("cf");
+    let x = g.add_input("x", TensorType::fixed(DType::F32, &[1, c, 10, 9]));
+    let w = g.add_const("w", rand(&[m, c / group, 3, 3], 8));
+    let bias = g.add_const("bias", rand(&[m, 1, 1], 9));
+    let attrs = ConvAttrs {
+        kernel_shape: vec![3, 3],
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads: vec![1, 1, 1, 1],
+        auto_pad: AutoPad::NotSet,
+        group,
+    };
+    let e = FusedExpr {
+        steps: vec![
+            FusedStep::Binary(BinaryOp::Add, FusedArg::In(0), FusedArg::In(1)),
+            FusedStep::Binary(BinaryOp::Max, FusedArg::Step(0), FusedArg::Const(F32(0.0))),
+            FusedStep::Binary(BinaryOp::Min, FusedArg::Step(1), FusedArg::Const(F32(0.25))),
+        ],
+    };
+    let y = g
+        .add_node("y", Op::ConvFused { attrs, epilogue: e }, &[Some(x), Some(w), Some(bias)], vec![TensorType::fixed(DType::F32, &[1, m, 10, 9])])
+        .unwrap();
+    g.add_output("y", ValueId::new(y, 0)).unwrap();
+    (g, vec![("x".into(), rand(&[1, c, 10, 9], 10))])
+}
+
 fn check(g: &Graph, inputs: &[(String, Tensor)], target: &str) {
     let want = interp::run(g, inputs).unwrap();
     let p = native::profile(target).unwrap();
@@ -82,6 +110,8 @@ fn fused_kernels_match_the_interpreter() {
     }
     // Generic path (N smaller than a vector).
     cases.push(matmul_fused(5, 7, 3, false));
+    cases.push(conv_fused(8, 16, 1));
+    cases.push(conv_fused(8, 8, 8));
     for target in ["host", "cortex-a76", "rv64gcv"] {
         if !require_toolchain(target, "fused kernels") {
             continue;

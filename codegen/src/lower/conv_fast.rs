@@ -131,7 +131,7 @@ fn gemm(k: &mut Kernel, win: &Window, group: usize, im2col: bool, m: usize, n: u
         let x_base = ix::lin(f, &[(bn, (c_in * isz) as i64), (g, (cg * isz) as i64)], 0);
         let b = match &cf {
             Some(c) => {
-                im2col_copy(f, win, cg, &xf, &xty, &x_base, c);
+                im2col_copy(f, win, cg, &xf, &xty, &x_base, c, tl.vl);
                 let z = f.idx(0);
                 Mat { mem: c.clone(), mty: cty.clone(), base: z, ld: n }
             }
@@ -157,8 +157,10 @@ fn gemm(k: &mut Kernel, win: &Window, group: usize, im2col: bool, m: usize, n: u
 
 /// im2col of `cg` input planes starting at flat `x_base` into `cols` ([cg·taps, out pixels]);
 /// each tap copies only its in-image range (the rest stays zero).
-fn im2col_copy(f: &mut Func, win: &Window, cg: usize, xf: &str, xty: &str, x_base: &str, cols: &str) {
+#[allow(clippy::too_many_arguments)]
+fn im2col_copy(f: &mut Func, win: &Window, cg: usize, xf: &str, xty: &str, x_base: &str, cols: &str, vl: usize) {
     let nd = win.img.len();
+    let vty = format!("vector<{vl}xf32>");
     let (isz, osz, taps) = (win.img_size(), win.col_size(), win.taps());
     let cty = format!("memref<{}xf32>", osz * taps * cg);
     let mut img_st = vec![1i64; nd];
@@ -181,17 +183,52 @@ fn im2col_copy(f: &mut Func, win: &Window, cg: usize, xf: &str, xty: &str, x_bas
                     x_off += pos * img_st[d];
                     c_off += ranges[d].0 as i64 * col_st[d];
                 }
-                f.nest(&dims, |f, o| {
+                let last = nd - 1;
+                let (len, st) = (dims[last], win.strides[last]);
+                // The element after the last strided read must still be in the image row for the
+                // two-vector loads of stride 2.
+                let pos_last = ((ranges[last].1 - 1) * st + kk[last] * win.dilations[last]) as i64 - win.pad_begin[last] as i64;
+                f.nest(&dims[..last], |f, o| {
                     let mut xt: Vec<(&str, i64)> = vec![(x_base, 1), (c, isz as i64)];
                     let mut ct: Vec<(&str, i64)> = vec![(c, (taps * osz) as i64)];
-                    for d in 0..nd {
+                    for d in 0..last {
                         xt.push((&o[d], img_st[d] * win.strides[d] as i64));
                         ct.push((&o[d], col_st[d]));
                     }
-                    let xi = ix::lin(f, &xt, x_off);
-                    let ci = ix::lin(f, &ct, c_off);
-                    let v = f.op(format!("memref.load {xf}[{xi}] : {xty}"));
-                    f.line(format!("memref.store {v}, {cols}[{ci}] : {cty}"));
+                    let xr = ix::lin(f, &xt, x_off);
+                    let cr = ix::lin(f, &ct, c_off);
+                    let vlen = match st {
+                        1 => len,
+                        2 if pos_last + 1 < win.img[last] as i64 => len,
+                        2 => len - 1,
+                        _ => 0,
+                    };
+                    let full = vlen / vl * vl;
+                    if full > 0 {
+                        f.for_step(0, full, vl, |f, j| {
+                            let xi = ix::lin(f, &[(&xr, 1), (j, st as i64)], 0);
+                            let ci = ix::add(f, &cr, j);
+                            let v = if st == 1 {
+                                f.op(format!("vector.load {xf}[{xi}] : {xty}, {vty}"))
+                            } else {
+                                let off = f.idx(vl);
+                                let xb = ix::add(f, &xi, &off);
+                                let a = f.op(format!("vector.load {xf}[{xi}] : {xty}, {vty}"));
+                                let b = f.op(format!("vector.load {xf}[{xb}] : {xty}, {vty}"));
+                                let even: Vec<String> = (0..vl).map(|i| (2 * i).to_string()).collect();
+                                f.op(format!("vector.shuffle {a}, {b} [{}] : {vty}, {vty}", even.join(", ")))
+                            };
+                            f.line(format!("vector.store {v}, {cols}[{ci}] : {cty}, {vty}"));
+                        });
+                    }
+                    if len > full {
+                        f.for_range(full, len, |f, j| {
+                            let xi = ix::lin(f, &[(&xr, 1), (j, st as i64)], 0);
+                            let ci = ix::add(f, &cr, j);
+                            let v = f.op(format!("memref.load {xf}[{xi}] : {xty}"));
+                            f.line(format!("memref.store {v}, {cols}[{ci}] : {cty}"));
+                        });
+                    }
                 });
             }
             // Next tap (row-major over the kernel dims).

@@ -157,3 +157,38 @@ impl Epilogue {
 pub fn epilogue_of(k: &Kernel, expr: &FusedExpr, skip: usize) -> Epilogue {
     Epilogue { expr: expr.clone(), extras: k.ins.iter().skip(skip).flatten().cloned().collect() }
 }
+
+/// Scratch of a `ConvFused` node: what the plain Conv kernel for its attributes needs.
+pub fn conv_scratch_bytes(g: &ir::Graph, id: ir::NodeId, t: &super::KernelTarget) -> usize {
+    let node = g.node(id);
+    let ir::Op::ConvFused { attrs, .. } = &node.op else { return 0 };
+    let ins = g.node_inputs(id);
+    let shape = |i: usize| ins.get(i).copied().flatten().and_then(|v| g.value_type(v).static_shape());
+    let (Some(xs), Some(ws), Some(ys)) = (shape(0), shape(1), node.outputs[0].static_shape()) else { return 0 };
+    if node.outputs[0].dtype != DType::F32 || xs.len() < 3 {
+        return 0;
+    }
+    match super::conv_geom::conv(attrs, &xs, &ws, &ys) {
+        Ok(win) => super::conv_fast::plan(&win, &xs, &ws, attrs.group, t).map_or(0, |p| p.scratch_bytes()),
+        Err(_) => 0,
+    }
+}
+
+/// `ConvFused`: the Conv kernel (no bias) writes the output, then the epilogue runs over it in
+/// place in the same kernel (one extra pass over the output, no extra tensor).
+pub fn lower_conv(k: &mut Kernel) -> Result<()> {
+    let ir::Op::ConvFused { attrs, epilogue } = k.node.op.clone() else { unreachable!() };
+    let epi = epilogue_of(k, &epilogue, 2);
+    let (x, y) = (k.input(0)?.clone(), k.outs[0].clone());
+    if x.dt != y.dt {
+        return k.unsupported(format!("an epilogue that turns the {} convolution into {}", x.dt, y.dt));
+    }
+    epi.check(&y, x.dt).or_else(|why| k.unsupported(why))?;
+    let node = ir::Node { name: k.node.name.clone(), op: ir::Op::Conv(attrs), num_inputs: 2, outputs: k.node.outputs.clone() };
+    let f = std::mem::replace(&mut k.f, Func::new("unused"));
+    let mut sub = Kernel { f, node: &node, ins: k.ins[..2].to_vec(), outs: k.outs.clone(), scratch: k.scratch.clone(), target: k.target };
+    let r = super::conv::lower(&mut sub);
+    k.f = sub.f;
+    r?;
+    epi.apply_all(&mut k.f, &y, x.dt).or_else(|why| k.unsupported(why))
+}

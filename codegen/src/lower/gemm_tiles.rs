@@ -31,7 +31,7 @@ impl Tiling {
         let mr = (t.vector_registers.saturating_sub(nrv + 2) / nrv).clamp(1, 8);
         let kc = ((t.l1_bytes / 2) / (nrv * vl * 4)).clamp(64, 512);
         let kc = if k <= kc + kc / 2 { k.max(1) } else { kc };
-        let m_outer = kc * n * 4 <= t.l2_bytes / 2;
+        let m_outer = kc * n * 4 <= t.l2_bytes;
         Tiling { vl, nrv, mr, kc, m_outer }
     }
 

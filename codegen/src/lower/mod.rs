@@ -137,6 +137,7 @@ pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
     let node = g.node(id);
     match &node.op {
         Op::MatMul { .. } | Op::MatMulFused { .. } => matmul::scratch_bytes(g, id, t),
+        Op::ConvFused { .. } => fused::conv_scratch_bytes(g, id, t),
         Op::Attention(_) => attention::scratch_bytes(g, id, t),
         Op::Reduce { .. } => reduce::scratch_bytes(g, id),
         Op::ArgReduce { .. } => argreduce::scratch_bytes(g, id),
@@ -226,6 +227,7 @@ fn dispatch(k: &mut Kernel) -> Result<()> {
         Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Clip | Op::Cast { .. } => elementwise::lower(k),
         Op::MatMul { .. } | Op::MatMulFused { .. } => matmul::lower(k),
         Op::Fused(_) => fused::lower(k),
+        Op::ConvFused { .. } => fused::lower_conv(k),
         Op::Reshape { .. } | Op::Squeeze | Op::Unsqueeze | Op::Flatten { .. } => movement::copy(k),
         Op::Transpose { .. } => movement::transpose(k),
         Op::QuantizeLinear { .. } | Op::DequantizeLinear { .. } => quant::lower(k),

@@ -27,6 +27,10 @@ pub struct Data {
     pub types: Option<Vec<TensorType>>,
     /// The value, when the class is a compile-time constant.
     pub konst: Option<Arc<Tensor>>,
+    /// The value is read by several nodes of the graph the e-graph was built from (or is a
+    /// graph output): it is materialised anyway, so fusing its computation into one consumer
+    /// would compute it twice. Set at import; merged by "or".
+    pub shared: bool,
 }
 
 impl Data {
@@ -119,7 +123,7 @@ pub fn same_types(a: &[TensorType], b: &[TensorType]) -> bool {
 }
 
 fn konst_data(t: Arc<Tensor>) -> Data {
-    Data { types: Some(vec![t.ty()]), konst: Some(t) }
+    Data { types: Some(vec![t.ty()]), konst: Some(t), shared: false }
 }
 
 /// The IR op of an `Ir` e-node with its input slots, reading attribute children from `eg`.
@@ -174,7 +178,7 @@ fn make_ir(eg: &EG, n: &TNode) -> Data {
             }
         }
     }
-    Data { types: Some(types), konst }
+    Data { types: Some(types), konst, shared: false }
 }
 
 impl Analysis<TNode> for TensorAnalysis {
@@ -182,13 +186,13 @@ impl Analysis<TNode> for TensorAnalysis {
 
     fn make(eg: &mut EG, n: &TNode, _id: Id) -> Data {
         match &n.op {
-            EOp::Input(i) => Data { types: eg.analysis.inputs.get(*i as usize).map(|t| vec![t.clone()]), konst: None },
+            EOp::Input(i) => Data { types: eg.analysis.inputs.get(*i as usize).map(|t| vec![t.clone()]), ..Data::default() },
             EOp::Const(c) => konst_data(eg.analysis.consts[*c as usize].clone()),
             EOp::Lit(bits) => konst_data(Arc::new(Tensor::scalar(f32::from_bits(*bits)))),
-            EOp::Absent => Data { types: Some(vec![]), konst: None },
+            EOp::Absent => Data { types: Some(vec![]), ..Data::default() },
             EOp::Get(p) => {
                 let t = n.args.first().and_then(|&c| eg[c].data.types.as_ref()?.get(*p as usize).cloned());
-                Data { types: t.map(|t| vec![t]), konst: None }
+                Data { types: t.map(|t| vec![t]), ..Data::default() }
             }
             EOp::Meta(m) => {
                 let args: Option<Vec<Arc<Tensor>>> = n.args.iter().map(|&c| eg[c].data.konst.clone()).collect();
@@ -216,6 +220,12 @@ impl Analysis<TNode> for TensorAnalysis {
                 }
             }
             (None, None) => {}
+        }
+        if b.shared && !a.shared {
+            a.shared = true;
+            ca = true;
+        } else if a.shared && !b.shared {
+            cb = true;
         }
         match (&a.konst, b.konst) {
             (None, Some(k)) => {

@@ -135,17 +135,14 @@ pub fn node_time(eg: &EG, profile: &Profile, n: &TNode) -> f64 {
     }
 }
 
-/// Tree cost for egg's extractor: the node's time plus its children's.
+/// Tree cost for egg's extractor: the node's time (precomputed) plus its children's.
 pub struct RooflineCost<'a> {
-    eg: &'a EG,
-    profile: &'a Profile,
-    banned: &'a HashSet<TNode>,
-    cache: HashMap<TNode, f64>,
+    times: &'a HashMap<TNode, f64>,
 }
 
 impl<'a> RooflineCost<'a> {
-    pub fn new(eg: &'a EG, profile: &'a Profile, banned: &'a HashSet<TNode>) -> Self {
-        RooflineCost { eg, profile, banned, cache: HashMap::new() }
+    pub fn new(times: &'a HashMap<TNode, f64>) -> Self {
+        RooflineCost { times }
     }
 }
 
@@ -153,14 +150,7 @@ impl CostFunction<TNode> for RooflineCost<'_> {
     type Cost = f64;
 
     fn cost<C: FnMut(Id) -> f64>(&mut self, n: &TNode, mut costs: C) -> f64 {
-        let own = match self.cache.get(n) {
-            Some(c) => *c,
-            None => {
-                let c = if self.banned.contains(n) { INFEASIBLE } else { node_time(self.eg, self.profile, n) };
-                self.cache.insert(n.clone(), c);
-                c
-            }
-        };
+        let own = self.times.get(n).copied().unwrap_or(INFEASIBLE);
         n.args.iter().fold(own, |acc, &c| acc + costs(c))
     }
 }

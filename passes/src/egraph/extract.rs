@@ -57,6 +57,11 @@ fn is_fused_head(n: &TNode) -> bool {
     matches!(n.ir_op(), Some(Op::MatMulFused { .. } | Op::ConvFused { .. }))
 }
 
+/// The kernel time of every e-node.
+fn node_times(eg: &EG, profile: &Profile) -> HashMap<TNode, f64> {
+    eg.classes().flat_map(|c| c.nodes.iter().map(|n| (n.clone(), node_time(eg, profile, n)))).collect()
+}
+
 /// Sum of the chosen kernels' times.
 pub fn dag_cost(eg: &EG, profile: &Profile, choice: &HashMap<Id, TNode>) -> f64 {
     choice.values().map(|n| node_time(eg, profile, n)).sum()
@@ -65,8 +70,9 @@ pub fn dag_cost(eg: &EG, profile: &Profile, choice: &HashMap<Id, TNode>) -> f64 
 pub fn greedy(eg: &EG, roots: &[Id], profile: &Profile) -> Result<Extraction, EgraphError> {
     let mut banned: HashSet<TNode> = HashSet::new();
     let mut repaired = 0;
+    let mut times = node_times(eg, profile);
     for round in 0..=REPAIR_ROUNDS {
-        let ex = Extractor::new(eg, RooflineCost::new(eg, profile, &banned));
+        let ex = Extractor::new(eg, RooflineCost::new(&times));
         for (i, &r) in roots.iter().enumerate() {
             if ex.find_best_cost(r) >= INFEASIBLE {
                 return Err(EgraphError::Extract { what: format!("graph output #{i}") });
@@ -90,6 +96,9 @@ pub fn greedy(eg: &EG, roots: &[Id], profile: &Profile) -> Result<Extraction, Eg
             return Ok(Extraction { choice, cost, repaired });
         }
         repaired += dups.len();
+        for n in &dups {
+            times.insert(n.clone(), INFEASIBLE);
+        }
         banned.extend(dups);
     }
     Err(EgraphError::Extract { what: "the graph outputs (repair rounds exhausted)".into() })

@@ -72,13 +72,20 @@ pub fn import(g: &Graph) -> Result<Imported, EgraphError> {
                 n
             }
         };
+        let shared = |v: ValueId| {
+            let mut readers: Vec<_> = g.users(v).into_iter().map(|(n, _)| n).collect();
+            readers.dedup();
+            readers.len() + usize::from(g.is_output(v)) > 1
+        };
         if node.outputs.len() > 1 {
             for (p, t) in node.outputs.iter().enumerate() {
                 let gc = eg.add(TNode::new(EOp::Get(p as u32), vec![c]));
                 eg[gc].data.types = Some(vec![t.clone()]);
+                eg[gc].data.shared |= shared(ValueId::new(id, p as u32));
                 class.insert(ValueId::new(id, p as u32), gc);
             }
         } else {
+            eg[c].data.shared |= shared(ValueId::new(id, 0));
             class.insert(ValueId::new(id, 0), c);
         }
         names.push((c, node.name.clone()));

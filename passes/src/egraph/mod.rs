@@ -50,70 +50,80 @@ fn stop_reason(r: &Option<StopReason>) -> String {
     }
 }
 
-/// The rewrites of the enabled rules: (first phase, fusion phase additions).
-type Phases = (Vec<Rewrite<TNode, TensorAnalysis>>, Vec<Rewrite<TNode, TensorAnalysis>>);
-
-fn enabled_rules(opts: &EgraphOptions) -> Result<Phases, EgraphError> {
-    let (mut first, mut fusion) = (Vec::new(), Vec::new());
+/// The enabled rules of one stage.
+fn stage_rules(opts: &EgraphOptions, fusion: bool) -> Result<Vec<Rewrite<TNode, TensorAnalysis>>, EgraphError> {
+    let mut out = Vec::new();
     for r in rules::rules()? {
-        if opts.disabled.iter().any(|d| *d == r.name || *d == r.theme) {
-            continue;
-        }
-        if r.is_fusion() {
-            fusion.push(r.rewrite()?);
-        } else {
-            first.push(r.rewrite()?);
+        let off = opts.disabled.iter().any(|d| *d == r.name || *d == r.theme);
+        let wanted = if fusion { r.is_fusion() || rules::ALWAYS_THEMES.contains(&r.theme.as_str()) } else { !r.is_fusion() };
+        if wanted && !off {
+            out.push(r.rewrite()?);
         }
     }
-    Ok((first, fusion))
+    Ok(out)
 }
 
-/// Optimize `g` for `profile`: saturate with the rules, extract the cheapest equivalent graph
-/// and replace `g` with it. On error `g` is left unchanged.
-pub fn optimize(g: &mut ir::Graph, profile: &Profile, opts: &EgraphOptions) -> Result<EgraphStats, EgraphError> {
+/// One stage: import `g`, saturate with `rules`, extract, and return the new graph.
+fn stage(
+    g: &ir::Graph,
+    profile: &Profile,
+    opts: &EgraphOptions,
+    rules: &[Rewrite<TNode, TensorAnalysis>],
+    deadline: Instant,
+    stats: &mut EgraphStats,
+) -> Result<ir::Graph, EgraphError> {
     let t0 = Instant::now();
-    let (first, fusion) = enabled_rules(opts)?;
-    let imported = from_ir::import(g)?;
-    let mut stats = EgraphStats { nodes_before: g.node_count(), ..Default::default() };
-    let initial = extract::greedy(&imported.egraph, &imported.roots, profile)?;
-    stats.cost_before = initial.cost;
-
-    let from_ir::Imported { egraph, roots, names, const_names } = imported;
-    let mut eg = egraph;
-    let all: Vec<&Rewrite<TNode, TensorAnalysis>> = first.iter().chain(&fusion).collect();
-    for phase in [first.iter().collect::<Vec<_>>(), all] {
-        let left = opts.time_limit.saturating_sub(t0.elapsed());
-        let runner: Runner<TNode, TensorAnalysis> = Runner::new(TensorAnalysis::default())
-            .with_egraph(eg)
-            .with_node_limit(opts.node_limit)
-            .with_iter_limit(opts.iter_limit)
-            .with_time_limit(left)
-            .with_scheduler(BackoffScheduler::default().with_initial_match_limit(20_000))
-            .run(phase);
-        stats.iterations += runner.iterations.len();
-        for it in &runner.iterations {
-            for (rule, n) in &it.applied {
-                *stats.applied.entry(rule.to_string()).or_default() += n;
-            }
+    let from_ir::Imported { egraph, roots, names, const_names } = from_ir::import(g)?;
+    let runner: Runner<TNode, TensorAnalysis> = Runner::new(TensorAnalysis::default())
+        .with_egraph(egraph)
+        .with_node_limit(opts.node_limit)
+        .with_iter_limit(opts.iter_limit)
+        .with_time_limit(deadline.saturating_duration_since(Instant::now()))
+        .with_scheduler(BackoffScheduler::default().with_initial_match_limit(20_000))
+        .run(rules);
+    stats.iterations += runner.iterations.len();
+    for it in &runner.iterations {
+        for (rule, n) in &it.applied {
+            *stats.applied.entry(rule.to_string()).or_default() += n;
         }
-        stats.stop_reasons.push(stop_reason(&runner.stop_reason));
-        eg = runner.egraph;
     }
-    stats.saturate_time = t0.elapsed();
-    stats.enodes = eg.total_number_of_nodes();
-    stats.eclasses = eg.number_of_classes();
-    stats.rejected = eg.analysis.rejected;
+    stats.stop_reasons.push(stop_reason(&runner.stop_reason));
+    let eg = runner.egraph;
+    stats.enodes = stats.enodes.max(eg.total_number_of_nodes());
+    stats.eclasses = stats.eclasses.max(eg.number_of_classes());
+    stats.rejected += eg.analysis.rejected;
+    stats.saturate_time += t0.elapsed();
 
     let t1 = Instant::now();
     let roots: Vec<_> = roots.iter().map(|&r| eg.find(r)).collect();
     let ex = extract::greedy(&eg, &roots, profile)?;
     stats.cost_after = ex.cost;
-    stats.repaired = ex.repaired;
+    stats.repaired += ex.repaired;
     let new = to_ir::export(g, &eg, &ex.choice, &roots, &names, &const_names)?;
     ir::verify::verify(&new).map_err(EgraphError::Verify)?;
-    stats.extract_time = t1.elapsed();
-    stats.nodes_after = new.node_count();
-    *g = new;
+    stats.extract_time += t1.elapsed();
+    Ok(new)
+}
+
+/// Optimize `g` for `profile`: saturate with the rules, extract the cheapest equivalent graph
+/// and replace `g` with it. On error `g` is left unchanged.
+///
+/// Two stages, each on a fresh e-graph of the previous stage's result: first the algebra and
+/// recognition themes, then algebra and fusion. Rebuilding between them drops the
+/// alternatives the first extraction rejected (a recognised GELU's decomposed form), so fusion
+/// sees only the graph as it will run, and knows which values it shares.
+pub fn optimize(g: &mut ir::Graph, profile: &Profile, opts: &EgraphOptions) -> Result<EgraphStats, EgraphError> {
+    let t0 = Instant::now();
+    let deadline = t0 + opts.time_limit;
+    let first = stage_rules(opts, false)?;
+    let second = stage_rules(opts, true)?;
+    let mut stats = EgraphStats { nodes_before: g.node_count(), ..Default::default() };
+    let initial = from_ir::import(g)?;
+    stats.cost_before = extract::greedy(&initial.egraph, &initial.roots, profile)?.cost;
+    let mid = stage(g, profile, opts, &first, deadline, &mut stats)?;
+    let last = stage(&mid, profile, opts, &second, deadline, &mut stats)?;
+    stats.nodes_after = last.node_count();
+    *g = last;
     stats.total_time = t0.elapsed();
     Ok(stats)
 }

@@ -27,7 +27,8 @@ pub struct Report {
     /// Median over instrumented runs of (run time − sum of its kernel times): entry checks,
     /// output copies and the hook itself.
     pub other_s: f64,
-    /// Wall time of one profiling-hook call, already subtracted from every kernel time.
+    /// What an empty kernel measures between two hook calls (wall clock), already subtracted
+    /// from every kernel time.
     pub hook_s: f64,
     #[serde(default)]
     pub ort: Option<OrtTiming>,
@@ -296,7 +297,7 @@ pub fn text(r: &Report) -> String {
         );
     }
     o += &format!(
-        "{:>4}  {:<29} {:>11}   (hook cost {} per kernel, already subtracted)\n",
+        "{:>4}  {:<29} {:>11}   (an empty kernel measures {}: subtracted from each)\n",
         "",
         "other (entry, copies, hooks)",
         fmt_time(r.other_s),

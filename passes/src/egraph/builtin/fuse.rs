@@ -15,7 +15,7 @@ pub const MAX_STEPS: usize = 16;
 pub const MAX_INPUTS: usize = 8;
 
 /// Where a fused input comes from: an e-class, or the product of the op an epilogue follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Src {
     Class(Id),
     Product,
@@ -173,4 +173,132 @@ pub fn compose(consumer: &Ew, slot: Src, producer: &Ew) -> Option<Ew> {
         .collect();
     steps.extend(consumer.expr.steps.iter().map(|s| remap_step(s, &cons_ins, np)));
     (steps.len() <= MAX_STEPS && inputs.len() <= MAX_INPUTS).then_some(Ew { expr: FusedExpr { steps }, inputs })
+}
+
+/// A canonical form of `ew`: equal computations give equal expressions whatever order they
+/// were composed in. Steps are deduplicated, listed in post-order from the result with the
+/// operands of commutative ops ordered by a structural hash, and inputs renumbered by first
+/// use. So the builtins, which compose one producer at a time, reach each fused kernel once.
+pub fn canonical(ew: &Ew) -> Ew {
+    use std::collections::hash_map::DefaultHasher;
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    let steps = &ew.expr.steps;
+    // Structural hash of every argument.
+    let mut step_key: Vec<u64> = Vec::with_capacity(steps.len());
+    let arg_key = |a: &FusedArg, step_key: &[u64]| -> u64 {
+        let mut h = DefaultHasher::new();
+        match a {
+            FusedArg::In(i) => (0u8, ew.inputs[*i]).hash(&mut h),
+            FusedArg::Const(c) => (1u8, c.0.to_bits()).hash(&mut h),
+            FusedArg::Step(s) => (2u8, step_key[*s]).hash(&mut h),
+        }
+        h.finish()
+    };
+    let commutative = |b: &BinaryOp| matches!(b, BinaryOp::Add | BinaryOp::Mul | BinaryOp::Max | BinaryOp::Min);
+    // Operand order of each step (commutative operands sorted by key).
+    let mut order: Vec<Vec<FusedArg>> = Vec::with_capacity(steps.len());
+    for s in steps {
+        let mut h = DefaultHasher::new();
+        let args: Vec<FusedArg> = match s {
+            FusedStep::Unary(u, a) => {
+                (0u8, format!("{u:?}")).hash(&mut h);
+                vec![a.clone()]
+            }
+            FusedStep::Binary(b, x, y) => {
+                (1u8, format!("{b:?}")).hash(&mut h);
+                let (kx, ky) = (arg_key(x, &step_key), arg_key(y, &step_key));
+                if commutative(b) && ky < kx {
+                    vec![y.clone(), x.clone()]
+                } else {
+                    vec![x.clone(), y.clone()]
+                }
+            }
+            FusedStep::Where(c, x, y) => {
+                2u8.hash(&mut h);
+                vec![c.clone(), x.clone(), y.clone()]
+            }
+            FusedStep::Cast(t, a) => {
+                (3u8, format!("{t:?}")).hash(&mut h);
+                vec![a.clone()]
+            }
+        };
+        for a in &args {
+            arg_key(a, &step_key).hash(&mut h);
+        }
+        step_key.push(h.finish());
+        order.push(args);
+    }
+    // Emit in post-order from the result, deduplicating equal steps and inputs.
+    let mut out_steps: Vec<FusedStep> = Vec::new();
+    let mut inputs: Vec<Src> = Vec::new();
+    let mut emitted: HashMap<u64, usize> = HashMap::new();
+    fn visit(
+        s: usize,
+        steps: &[FusedStep],
+        order: &[Vec<FusedArg>],
+        keys: &[u64],
+        ew: &Ew,
+        out: &mut Vec<FusedStep>,
+        inputs: &mut Vec<Src>,
+        emitted: &mut HashMap<u64, usize>,
+    ) -> FusedArg {
+        if let Some(&i) = emitted.get(&keys[s]) {
+            return FusedArg::Step(i);
+        }
+        let args: Vec<FusedArg> = order[s]
+            .iter()
+            .map(|a| match a {
+                FusedArg::Step(t) => visit(*t, steps, order, keys, ew, out, inputs, emitted),
+                FusedArg::In(i) => {
+                    let src = ew.inputs[*i];
+                    FusedArg::In(inputs.iter().position(|x| *x == src).unwrap_or_else(|| {
+                        inputs.push(src);
+                        inputs.len() - 1
+                    }))
+                }
+                FusedArg::Const(c) => FusedArg::Const(*c),
+            })
+            .collect();
+        let step = match &steps[s] {
+            FusedStep::Unary(u, _) => FusedStep::Unary(u.clone(), args[0].clone()),
+            FusedStep::Binary(b, _, _) => FusedStep::Binary(b.clone(), args[0].clone(), args[1].clone()),
+            FusedStep::Where(..) => FusedStep::Where(args[0].clone(), args[1].clone(), args[2].clone()),
+            FusedStep::Cast(t, _) => FusedStep::Cast(*t, args[0].clone()),
+        };
+        out.push(step);
+        emitted.insert(keys[s], out.len() - 1);
+        FusedArg::Step(out.len() - 1)
+    }
+    if steps.is_empty() {
+        return ew.clone();
+    }
+    visit(steps.len() - 1, steps, &order, &step_key, ew, &mut out_steps, &mut inputs, &mut emitted);
+    // An epilogue's product stays input 0.
+    if ew.inputs.first() == Some(&Src::Product) && inputs.first() != Some(&Src::Product) {
+        let Some(p) = inputs.iter().position(|x| *x == Src::Product) else {
+            return Ew { expr: FusedExpr { steps: out_steps }, inputs };
+        };
+        inputs.swap(0, p);
+        let fix = |a: &mut FusedArg| {
+            if let FusedArg::In(i) = a {
+                *i = if *i == 0 { p } else if *i == p { 0 } else { *i };
+            }
+        };
+        for st in &mut out_steps {
+            match st {
+                FusedStep::Unary(_, a) | FusedStep::Cast(_, a) => fix(a),
+                FusedStep::Binary(_, x, y) => {
+                    fix(x);
+                    fix(y);
+                }
+                FusedStep::Where(c, x, y) => {
+                    fix(c);
+                    fix(x);
+                    fix(y);
+                }
+            }
+        }
+    }
+    Ew { expr: FusedExpr { steps: out_steps }, inputs }
 }

@@ -1,7 +1,13 @@
 //! The fusion builtins: `fuse-elementwise` (consumer ∘ producer → one Fused kernel) and
 //! `fuse-epilogue` (elementwise consumer of a MatMul/Conv → MatMulFused/ConvFused epilogue).
+//!
+//! Both compose one producer at a time and canonicalise the result, so a kernel is reached
+//! once whatever the order; producers are primitive ops (a fused producer is reached by
+//! composing its parts). A producer whose value is shared (read by several nodes of the
+//! graph, see `Data::shared`) is never absorbed: it is computed anyway, so fusing it would
+//! compute it twice.
 
-use super::fuse::{compose, view, Ew, Src};
+use super::fuse::{canonical, compose, view, Ew, Src};
 use crate::egraph::analysis::{same_types, EG};
 use crate::egraph::lang::TNode;
 use egg::Id;
@@ -26,12 +32,18 @@ pub fn elementwise(eg: &mut EG, c: Id) -> Vec<TNode> {
     for k in eg[c].nodes.clone() {
         let Some(kv) = view(eg, &k) else { continue };
         for s in input_classes(&kv, c) {
+            if eg[s].data.shared {
+                continue;
+            }
             for p in &eg[s].nodes {
+                if matches!(p.ir_op(), Some(Op::Fused(_))) {
+                    continue;
+                }
                 let Some(pv) = view(eg, p) else { continue };
                 if pv.inputs.contains(&Src::Class(c)) {
                     continue;
                 }
-                if let Some(f) = compose(&kv, Src::Class(s), &pv) {
+                if let Some(f) = compose(&kv, Src::Class(s), &pv).map(|f| canonical(&f)) {
                     if let Some(args) = classes(&f.inputs) {
                         out.push(TNode::ir(Op::Fused(f.expr), 1, args));
                     }
@@ -73,7 +85,7 @@ pub fn epilogue(eg: &mut EG, c: Id) -> Vec<TNode> {
             let same_dims = eg[s].data.types.as_ref().is_some_and(|t| {
                 t.len() == 1 && same_types(&[t[0].with_dtype(cty[0].dtype)], &cty)
             });
-            if !same_dims {
+            if !same_dims || eg[s].data.shared {
                 continue;
             }
             for h in &eg[s].nodes {
@@ -81,7 +93,7 @@ pub fn epilogue(eg: &mut EG, c: Id) -> Vec<TNode> {
                 if hv.inputs.contains(&Src::Class(c)) || a == c || b == c {
                     continue;
                 }
-                let Some(f) = compose(&kv, Src::Class(s), &hv) else { continue };
+                let Some(f) = compose(&kv, Src::Class(s), &hv).map(|f| canonical(&f)) else { continue };
                 if f.inputs.first() != Some(&Src::Product) || f.inputs[1..].contains(&Src::Product) {
                     continue;
                 }

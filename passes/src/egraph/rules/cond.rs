@@ -98,7 +98,7 @@ impl Cond {
     }
 }
 
-static EMPTY: Data = Data { types: None, konst: None };
+static EMPTY: Data = Data { types: None, konst: None, shared: false };
 
 fn konst(d: &Data) -> Option<&Arc<Tensor>> {
     d.konst.as_ref()

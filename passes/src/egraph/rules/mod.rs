@@ -30,8 +30,10 @@ pub const RULE_FILES: &[(&str, &str)] = &[
     ("fusion", include_str!("../../../rules/fusion.rules")),
 ];
 
-/// Themes whose rules run in the second phase, on the e-graph the others saturated.
+/// Themes whose rules run in the second stage only (on the first stage's result).
 pub const FUSION_THEMES: &[&str] = &["fusion"];
+/// Themes that also run in the second stage (to expose fusion opportunities).
+pub const ALWAYS_THEMES: &[&str] = &["algebra"];
 
 pub enum Action {
     Rewrite { rhs: Pattern<TNode>, conds: Vec<Cond> },
