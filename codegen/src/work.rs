@@ -24,11 +24,8 @@ fn product(dims: &[usize]) -> u64 {
 fn bytes_moved(g: &Graph, id: NodeId) -> u64 {
     let node = g.node(id);
     let mut total = 0u64;
-    let values = g
-        .node_inputs(id)
-        .into_iter()
-        .flatten()
-        .chain((0..node.outputs.len()).map(|p| ValueId::new(id, p as u32)));
+    let values =
+        g.node_inputs(id).into_iter().flatten().chain((0..node.outputs.len()).map(|p| ValueId::new(id, p as u32)));
     for v in values {
         let t = g.value_type(v);
         if let Some(s) = t.static_shape() {
@@ -76,7 +73,7 @@ pub fn work(g: &Graph, id: NodeId) -> Work {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ir::{ConvAttrs, AutoPad, DType, Tensor, TensorType};
+    use ir::{AutoPad, ConvAttrs, DType, Tensor, TensorType};
 
     #[test]
     fn matmul_counts_batch_and_k() {
@@ -84,7 +81,12 @@ mod tests {
         let a = g.add_input("a", TensorType::fixed(DType::F32, &[3, 4, 5]));
         let b = g.add_input("b", TensorType::fixed(DType::F32, &[5, 6]));
         let y = g
-            .add_node("mm", Op::MatMul { trans_a: false, trans_b: false }, &[Some(a), Some(b)], vec![TensorType::fixed(DType::F32, &[3, 4, 6])])
+            .add_node(
+                "mm",
+                Op::MatMul { trans_a: false, trans_b: false },
+                &[Some(a), Some(b)],
+                vec![TensorType::fixed(DType::F32, &[3, 4, 6])],
+            )
             .unwrap();
         let w = work(&g, y);
         assert_eq!(w.flops, 2 * 3 * 4 * 6 * 5);
@@ -105,7 +107,12 @@ mod tests {
             group: 2,
         };
         let y = g
-            .add_node("conv", Op::Conv(attrs), &[Some(x), Some(wt), None], vec![TensorType::fixed(DType::F32, &[1, 16, 10, 10])])
+            .add_node(
+                "conv",
+                Op::Conv(attrs),
+                &[Some(x), Some(wt), None],
+                vec![TensorType::fixed(DType::F32, &[1, 16, 10, 10])],
+            )
             .unwrap();
         // 2 · N·Cout·H·W · Cin/g·kH·kW
         assert_eq!(work(&g, y).flops, 2 * 16 * 100 * 4 * 9);

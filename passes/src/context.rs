@@ -15,11 +15,18 @@ pub struct PassOptions {
     /// `cse` compares constants by value when they have at most this many elements (bigger
     /// constants are merged only when they share storage).
     pub cse_const_elements: usize,
+    /// Limits and rule selection of the `egraph` pass.
+    pub egraph: crate::egraph::EgraphOptions,
 }
 
 impl Default for PassOptions {
     fn default() -> Self {
-        PassOptions { verbosity: 0, fold_limit_bytes: 64 * 1024, cse_const_elements: 4096 }
+        PassOptions {
+            verbosity: 0,
+            fold_limit_bytes: 64 * 1024,
+            cse_const_elements: 4096,
+            egraph: crate::egraph::EgraphOptions::default(),
+        }
     }
 }
 

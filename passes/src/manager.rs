@@ -80,6 +80,9 @@ impl fmt::Display for PipelineReport {
                     r.nodes_after,
                     r.stats
                 )?;
+                for line in r.stats.details() {
+                    writeln!(f, "      {line}")?;
+                }
             } else {
                 writeln!(f, "  {:<width$}  disabled", r.name)?;
             }

@@ -1,7 +1,7 @@
 //! Pipelines: plain functions returning the passes to run, in order, with the reasons for the
 //! order next to them.
 
-use crate::pass::{Canonicalize, ConstantFold, Cse, Dce, Pass};
+use crate::pass::{Canonicalize, ConstantFold, Cse, Dce, Egraph, Pass};
 
 /// What `edgec compile` and `edgec run --target` run before code generation.
 pub fn default_pipeline() -> Vec<&'static dyn Pass> {
@@ -19,11 +19,14 @@ pub fn default_pipeline() -> Vec<&'static dyn Pass> {
         &Cse,
         // Drop what the passes above left unused (bypassed shape constants, folded inputs).
         &Dce,
-        // HOOK(egraph): the e-graph optimizer (passes/src/egraph/, fusion into Op::Fused,
-        // Op::MatMulFused, Op::ConvFused by the target's cost model) goes here, wrapped as the
-        // pass `egraph` (pass/egraph.rs, registered in registry.rs). It runs after the clean-up
-        // so that it sees one node per distinct computation (smaller e-graph, no duplicate
-        // work to fuse twice), and must be followed by `&Dce` to drop the nodes its extraction
-        // replaced (plus `&Cse` if extraction can duplicate shared subterms).
+        // The e-graph optimizer (algebra, op recognition, fusion into Fused/MatMulFused/
+        // ConvFused, extracted by the device's roofline cost). After the clean-up so that it
+        // sees one node per distinct computation: a smaller e-graph, and no duplicate
+        // subgraphs fused twice.
+        &Egraph,
+        // Extraction rebuilds the graph; merge what it may have duplicated and drop what it
+        // left unused.
+        &Cse,
+        &Dce,
     ]
 }

@@ -1,11 +1,10 @@
 //! The registry: every pass by name, sorted, for the command line and textual pipelines.
 
-use crate::pass::{Canonicalize, ConstantFold, Cse, Dce, Pass};
+use crate::pass::{Canonicalize, ConstantFold, Cse, Dce, Egraph, Pass};
 use crate::PassError;
 
 /// Every pass, in any order (`registry()` sorts). A new pass is added here.
-/// HOOK(egraph): add `&crate::pass::Egraph` once `passes::egraph::optimize` exists.
-static PASSES: &[&dyn Pass] = &[&Canonicalize, &ConstantFold, &Cse, &Dce];
+static PASSES: &[&dyn Pass] = &[&Canonicalize, &ConstantFold, &Cse, &Dce, &Egraph];
 
 /// All passes, sorted by name.
 pub fn registry() -> Vec<&'static dyn Pass> {

@@ -1,5 +1,6 @@
 //! What a pass reports: counters of changes (`removed`, `folded`, `merged`…) and of notes
-//! (things looked at but left alone, e.g. `too big`), each in the order first set.
+//! (things looked at but left alone, e.g. `too big`), each in the order first set, and free-text
+//! detail lines.
 
 use std::fmt;
 
@@ -8,6 +9,7 @@ use std::fmt;
 pub struct PassStats {
     changes: Vec<(&'static str, usize)>,
     notes: Vec<(&'static str, usize)>,
+    details: Vec<String>,
 }
 
 fn bump(list: &mut Vec<(&'static str, usize)>, what: &'static str, n: usize) {
@@ -30,6 +32,15 @@ impl PassStats {
     /// Count `n` cases of `what` that were left unchanged (e.g. `too big`).
     pub fn note(&mut self, what: &'static str, n: usize) {
         bump(&mut self.notes, what, n);
+    }
+
+    /// A free-text line for `-v` (e.g. the e-graph's cost estimate and rules applied).
+    pub fn detail(&mut self, line: String) {
+        self.details.push(line);
+    }
+
+    pub fn details(&self) -> &[String] {
+        &self.details
     }
 
     /// The value of change or note counter `what` (0 if never set).

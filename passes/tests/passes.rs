@@ -2,7 +2,7 @@
 //! when evaluation fails, re-inferred types, and the summaries used by `edgec inspect`.
 
 use ir::Graph;
-use passes::{Pass, PassContext};
+use passes::PassContext;
 
 fn profile() -> targets::Profile {
     targets::Profile::builtin("cortex-a76").expect("built-in profile")

@@ -15,7 +15,8 @@ fn root() -> PathBuf {
 }
 
 /// The host build command of the doc, from the repository root.
-const HOST_BUILD: &str = "gcc -O2 -std=c11 -Wall -Ibuild docs/examples/c-api/main.c build/libtiny_cnn.a -lm -o classify";
+const HOST_BUILD: &str =
+    "gcc -O2 -std=c11 -Wall -Ibuild docs/examples/c-api/main.c build/libtiny_cnn.a -lm -o classify";
 
 fn have(cmd: &str) -> bool {
     Command::new(cmd).arg("--version").output().is_ok_and(|o| o.status.success())
@@ -136,7 +137,9 @@ fn c_api_example_builds_runs_and_matches_the_interpreter() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         check_against(&String::from_utf8_lossy(&o.stdout), &want);
     } else {
-        eprintln!("cross part skipped: aarch64-linux-gnu-gcc, its libc or qemu-aarch64 is missing (scripts/install-deps.sh)");
+        eprintln!(
+            "cross part skipped: aarch64-linux-gnu-gcc, its libc or qemu-aarch64 is missing (scripts/install-deps.sh)"
+        );
     }
     let _ = std::fs::remove_dir_all(&work);
 }

@@ -1,6 +1,7 @@
 //! Property test: random small graphs (DAGs of elementwise unary/binary ops with broadcasting,
 //! MatMul with batch broadcasting, transposed and 1-D operands, Transpose, Reshape, Reduce,
-//! Softmax, Concat) on random f32 inputs give the same outputs compiled as in the reference
+//! Softmax, Concat, Slice with negative steps, Gather, Expand, Where, Pad in every mode, Clip) on
+//! random f32 inputs give the same outputs compiled as in the reference
 //! interpreter, on the host and under qemu for cortex-a76 and rv64gcv (fewer cases there).
 //! A failure prints the shrunk graph in the IR text form. PROPTEST_CASES=N runs N cases per
 //! target instead of the defaults (40 host, 10 per qemu target).
@@ -129,7 +130,128 @@ impl Build {
         s[drop..].iter().map(|&d| if self.c.below(3) == 0 { 1 } else { d }).collect()
     }
 
+    fn konst_f32(&mut self, v: f32) -> ValueId {
+        let name = format!("c{}", self.nodes);
+        self.nodes += 1;
+        self.g.add_const(name, Tensor::from_vec(&[], vec![v]).expect("const"))
+    }
+
+    /// A value from the pool whose shape broadcasts with `s`, or a new input that does.
+    fn partner(&mut self, s: &[usize]) -> ValueId {
+        let (v, sv) = self.pick();
+        if broadcast_shapes(s, &sv).is_ok() && self.c.bool() {
+            v
+        } else {
+            let t = self.broadcast_variant(s);
+            self.input(&t)
+        }
+    }
+
     fn step(&mut self) -> Result<(), String> {
+        match self.c.below(15) {
+            9 => self.slice()?,
+            10 => {
+                let (x, s) = self.pick();
+                if !s.is_empty() {
+                    let axis = self.c.below(s.len());
+                    let d = s[axis] as i64;
+                    let shape: Vec<usize> = (0..self.c.below(3)).map(|_| 1 + self.c.below(3)).collect();
+                    let n: usize = shape.iter().product();
+                    let idx: Vec<i64> = (0..n).map(|_| self.c.below(2 * d as usize) as i64 - d).collect();
+                    let name = format!("c{}", self.nodes);
+                    self.nodes += 1;
+                    let i = self.g.add_const(name, Tensor::from_vec(&shape, idx).expect("indices"));
+                    let axis = if self.c.bool() { axis as i64 - s.len() as i64 } else { axis as i64 };
+                    self.node(Op::Gather { axis }, &[x, i])?;
+                }
+            }
+            11 => {
+                let (x, s) = self.pick();
+                let mut t: Vec<i64> = s.iter().map(|&d| if d == 1 { 1 + self.c.below(3) as i64 } else { d as i64 }).collect();
+                if self.c.below(3) == 0 {
+                    t.insert(0, 1 + self.c.below(3) as i64);
+                }
+                let shape = self.konst_i64(t);
+                self.node(Op::Expand, &[x, shape])?;
+            }
+            12 => {
+                let (a, sa) = self.pick();
+                let b = self.partner(&sa);
+                let (cond, sc) = self.node(Op::Binary(BinaryOp::Greater), &[a, b])?;
+                self.vals.pop(); // bool: not an operand for the float ops
+                let x = self.partner(&sc);
+                let st = self.g.value_type(x).static_shape().expect("static");
+                let y = self.partner(&broadcast_shapes(&sc, &st).expect("broadcast"));
+                self.node(Op::Where, &[cond, x, y])?;
+            }
+            13 => {
+                let (x, s) = self.pick();
+                if !s.is_empty() {
+                    let mode = [PadMode::Constant, PadMode::Reflect, PadMode::Edge, PadMode::Wrap][self.c.below(4)];
+                    let mut pads = vec![0i64; 2 * s.len()];
+                    for (i, &d) in s.iter().enumerate() {
+                        let most = if mode == PadMode::Constant || mode == PadMode::Edge { 2 } else { (d - 1).min(2) };
+                        pads[i] = self.c.below(most + 1) as i64;
+                        pads[s.len() + i] = self.c.below(most + 1) as i64;
+                    }
+                    let p = self.konst_i64(pads);
+                    let cv = self.konst_f32(0.5);
+                    self.node(Op::Pad { mode }, &[x, p, cv])?;
+                }
+            }
+            14 => {
+                let (x, _) = self.pick();
+                let lo = self.konst_f32(-0.25);
+                let hi = self.konst_f32(0.5);
+                self.node(Op::Clip, &[x, lo, hi])?;
+            }
+            _ => self.step_basic()?,
+        }
+        Ok(())
+    }
+
+    /// Slice along one or more axes with random (clamped, negative, reversed) bounds; never empty.
+    fn slice(&mut self) -> Result<(), String> {
+        let (x, s) = self.pick();
+        if s.is_empty() {
+            return Ok(());
+        }
+        let (mut starts, mut ends, mut axes, mut steps) = (vec![], vec![], vec![], vec![]);
+        for (a, &d) in s.iter().enumerate() {
+            if self.c.below(2) == 0 && !(a + 1 == s.len() && axes.is_empty()) {
+                continue;
+            }
+            let d = d as i64;
+            let step = [1i64, 2, -1, -2][self.c.below(4)];
+            let start = self.c.below(d as usize) as i64;
+            let (start, end) = if step > 0 {
+                let end = start + 1 + self.c.below((d - start) as usize + 2) as i64; // may exceed d: clamped
+                (start, end)
+            } else {
+                let end = start - 1 - self.c.below(start as usize + 1) as i64;
+                // Through index 0: spelled -d-1 or less (clamped), or INT64_MIN.
+                let end = if end >= 0 {
+                    end
+                } else if self.c.bool() {
+                    i64::MIN
+                } else {
+                    -d - 1 - self.c.below(2) as i64
+                };
+                (start, end)
+            };
+            // Negative spellings of in-range indices.
+            let neg = |v: i64, c: &mut Choices| if v >= 0 && v < d && c.bool() { v - d } else { v };
+            starts.push(neg(start, &mut self.c));
+            ends.push(if end >= 0 { neg(end, &mut self.c) } else { end });
+            axes.push(if self.c.bool() { a as i64 - s.len() as i64 } else { a as i64 });
+            steps.push(step);
+        }
+        let ins = [self.konst_i64(starts), self.konst_i64(ends), self.konst_i64(axes), self.konst_i64(steps)];
+        self.node(Op::Slice, &[x, ins[0], ins[1], ins[2], ins[3]])?;
+        Ok(())
+    }
+
+    fn step_basic(&mut self) -> Result<(), String> {
         match self.c.below(9) {
             0 | 1 => {
                 let (x, _) = self.pick();
@@ -337,7 +459,10 @@ fn generator_builds_valid_varied_graphs() {
             kinds.insert(g.node(id).op.name().to_string());
         }
     }
-    for k in ["unary", "binary", "matmul", "transpose", "reshape", "reduce", "softmax", "concat"] {
+    for k in [
+        "unary", "binary", "matmul", "transpose", "reshape", "reduce", "softmax", "concat", "slice", "gather", "expand",
+        "where", "pad", "clip",
+    ] {
         assert!(kinds.contains(k), "no `{k}` node in 2000 random graphs (saw {kinds:?})");
     }
 }

@@ -71,14 +71,13 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
             &[(one, "f64".into()), (tr, "i1".into())],
             |f, col, c| {
                 let (det, alive) = (c[0].clone(), c[1].clone());
-                let out = if_else(
+                if_else(
                     f,
                     &alive,
                     &["f64".into(), "i1".into()],
                     |f| step(f, &m, &mt, n, col, &det),
                     |_| vec![det.clone(), alive.clone()],
-                );
-                out
+                )
             },
         );
         let d = round(f, &res[0]);

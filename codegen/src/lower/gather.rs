@@ -94,7 +94,7 @@ pub fn gather_nd(k: &mut Kernel) -> Result<()> {
     }
     // Outer loops over the index tuples resolve them once; the inner nest copies a chunk.
     let chunk = y.shape[q - 1..].to_vec();
-    k.f.nest(&y.shape[..q - 1].to_vec(), |f, lead| {
+    k.f.nest(&y.shape[..q - 1], |f, lead| {
         let mut xi: Vec<String> = lead[..b].to_vec();
         for j in 0..m {
             let mut ii = lead.to_vec();

@@ -18,9 +18,9 @@ pub struct Tiling {
     pub mr: usize,
     /// K block.
     pub kc: usize,
-    /// Row tiles outermost (each A panel read once, B kept in cache: small N), else column
-    /// tiles outermost (each K×NR panel of B kept in L1 while A streams).
-    pub m_outer: bool,
+    /// Column chunk (a multiple of NR): a KC×NC block of B stays in L2 while every row tile
+    /// passes over it, each MR×KC panel of A staying in L1 across the chunk.
+    pub nc: usize,
 }
 
 impl Tiling {
@@ -31,8 +31,12 @@ impl Tiling {
         let mr = (t.vector_registers.saturating_sub(nrv + 2) / nrv).clamp(1, 8);
         let kc = ((t.l1_bytes / 2) / (nrv * vl * 4)).clamp(64, 512);
         let kc = if k <= kc + kc / 2 { k.max(1) } else { kc };
-        let m_outer = kc * n * 4 <= t.l2_bytes;
-        Tiling { vl, nrv, mr, kc, m_outer }
+        let nr = nrv * vl;
+        let nc = ((t.l2_bytes / 2) / (kc * 4) / nr * nr).max(nr);
+        // Split N evenly into chunks of at most nc columns.
+        let chunks = n.div_ceil(nc).max(1);
+        let nc = n.div_ceil(chunks).div_ceil(nr) * nr;
+        Tiling { vl, nrv, mr, kc, nc }
     }
 
     pub fn nr(&self) -> usize {
@@ -73,29 +77,19 @@ pub fn emit(f: &mut Func, t: &Tiling, m: usize, n: usize, k: usize, a: &Mat, b: 
         return;
     }
     let nr = t.nr();
-    let nfull = n / nr * nr;
     let mut k0 = 0;
     while k0 < k {
         let k1 = (k0 + t.kc).min(k);
         let (first, last) = (k0 == 0, k1 == k);
-        if t.m_outer {
-            let mr = t.mr;
-            let mfull = m / mr * mr;
-            if mfull > 0 {
-                f.for_step(0, mfull, mr, |f, i0| row_block(f, &cx, n, i0, mr, k0, k1, first, last));
-            }
-            if m > mfull {
-                let i0 = f.idx(mfull);
-                row_block(f, &cx, n, &i0, m - mfull, k0, k1, first, last);
-            }
-        } else {
-            if nfull > 0 {
-                f.for_step(0, nfull, nr, |f, j0| col_block(f, &cx, m, j0, nr, k0, k1, first, last));
-            }
-            if n > nfull {
-                let j0 = f.idx(nfull);
-                col_block(f, &cx, m, &j0, n - nfull, k0, k1, first, last);
-            }
+        // Column chunks (full ones in a loop, the last one shorter), row tiles inside.
+        let nc = t.nc.min(n.div_ceil(nr) * nr);
+        let full = n / nc;
+        if full > 0 {
+            f.for_step(0, full * nc, nc, |f, jc| chunk(f, &cx, m, jc, nc, k0, k1, first, last));
+        }
+        if n > full * nc {
+            let jc = f.idx(full * nc);
+            chunk(f, &cx, m, &jc, n - full * nc, k0, k1, first, last);
         }
         k0 = k1;
     }
@@ -117,31 +111,35 @@ fn fill_bias(f: &mut Func, cx: &Ctx, m: usize, n: usize) {
     });
 }
 
-/// All column tiles over the `nrows` rows from `i0`.
+/// All row tiles over the `len` columns from `jc`.
 #[allow(clippy::too_many_arguments)]
-fn row_block(f: &mut Func, cx: &Ctx, n: usize, i0: &str, nrows: usize, k0: usize, k1: usize, first: bool, last: bool) {
-    let nr = cx.t.nr();
-    let nfull = n / nr * nr;
-    if nfull > 0 {
-        f.for_step(0, nfull, nr, |f, j0| tile(f, cx, i0, nrows, j0, nr, k0, k1, first, last));
-    }
-    if n > nfull {
-        let j0 = f.idx(nfull);
-        tile(f, cx, i0, nrows, &j0, n - nfull, k0, k1, first, last);
-    }
-}
-
-/// All row tiles over the `ncols` columns from `j0`.
-#[allow(clippy::too_many_arguments)]
-fn col_block(f: &mut Func, cx: &Ctx, m: usize, j0: &str, ncols: usize, k0: usize, k1: usize, first: bool, last: bool) {
+fn chunk(f: &mut Func, cx: &Ctx, m: usize, jc: &str, len: usize, k0: usize, k1: usize, first: bool, last: bool) {
     let mr = cx.t.mr;
     let mfull = m / mr * mr;
     if mfull > 0 {
-        f.for_step(0, mfull, mr, |f, i0| tile(f, cx, i0, mr, j0, ncols, k0, k1, first, last));
+        f.for_step(0, mfull, mr, |f, i0| row_block(f, cx, jc, len, i0, mr, k0, k1, first, last));
     }
     if m > mfull {
         let i0 = f.idx(mfull);
-        tile(f, cx, &i0, m - mfull, j0, ncols, k0, k1, first, last);
+        row_block(f, cx, jc, len, &i0, m - mfull, k0, k1, first, last);
+    }
+}
+
+/// All column tiles of the `len` columns from `jc` over the `nrows` rows from `i0`.
+#[allow(clippy::too_many_arguments)]
+fn row_block(f: &mut Func, cx: &Ctx, jc: &str, len: usize, i0: &str, nrows: usize, k0: usize, k1: usize, first: bool, last: bool) {
+    let nr = cx.t.nr();
+    let nfull = len / nr * nr;
+    if nfull > 0 {
+        f.for_step(0, nfull, nr, |f, j| {
+            let j0 = ix::add(f, jc, j);
+            tile(f, cx, i0, nrows, &j0, nr, k0, k1, first, last)
+        });
+    }
+    if len > nfull {
+        let o = f.idx(nfull);
+        let j0 = ix::add(f, jc, &o);
+        tile(f, cx, i0, nrows, &j0, len - nfull, k0, k1, first, last);
     }
 }
 

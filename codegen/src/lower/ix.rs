@@ -53,15 +53,6 @@ pub fn and_all(f: &mut Func, conds: &[String]) -> String {
     acc
 }
 
-/// `0 <= v < n` for an `index` value.
-pub fn in_range(f: &mut Func, v: &str, n: usize) -> String {
-    let z = f.idx(0);
-    let hi = f.idx(n);
-    let a = cmp(f, "sge", v, &z);
-    let b = cmp(f, "slt", v, &hi);
-    f.op(format!("arith.andi {a}, {b} : i1"))
-}
-
 /// `scf.if cond -> (tys) { then } else { els }`; returns the results.
 pub fn if_else(
     f: &mut Func,
@@ -91,15 +82,6 @@ pub fn if_else(
     f.leave();
     f.line("}");
     outs
-}
-
-/// `scf.if cond { then }` without results.
-pub fn if_then(f: &mut Func, cond: &str, then: impl FnOnce(&mut Func)) {
-    f.line(format!("scf.if {cond} {{"));
-    f.enter();
-    then(f);
-    f.leave();
-    f.line("}");
 }
 
 /// A loop nest over `dims` carrying `inits` (value, type) through every level; `body` gets the

@@ -23,6 +23,7 @@ mod matmul;
 mod matmul_f32;
 mod movement;
 mod quant;
+mod rnn;
 mod rotary;
 mod lanes;
 mod reduce;
@@ -138,6 +139,7 @@ pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
     match &node.op {
         Op::MatMul { .. } | Op::MatMulFused { .. } => matmul::scratch_bytes(g, id, t),
         Op::ConvFused { .. } => fused::conv_scratch_bytes(g, id, t),
+        Op::Rnn(_) => rnn::scratch_bytes(g, id),
         Op::Attention(_) => attention::scratch_bytes(g, id, t),
         Op::Reduce { .. } => reduce::scratch_bytes(g, id),
         Op::ArgReduce { .. } => argreduce::scratch_bytes(g, id),
@@ -233,6 +235,7 @@ fn dispatch(k: &mut Kernel) -> Result<()> {
         Op::QuantizeLinear { .. } | Op::DequantizeLinear { .. } => quant::lower(k),
         Op::Attention(_) => attention::lower(k),
         Op::RotaryEmbedding { .. } => rotary::lower(k),
+        Op::Rnn(_) => rnn::lower(k),
         Op::Reduce { .. } => reduce::lower(k),
         Op::ArgReduce { .. } => argreduce::lower(k),
         Op::Softmax { .. } => softmax::lower(k),

@@ -106,7 +106,7 @@ pub fn scatter_nd(k: &mut Kernel) -> Result<()> {
     }
     // Outer loops over the index tuples resolve them once; the inner nest updates a chunk.
     let chunk = u.shape[q - 1..].to_vec();
-    k.f.nest(&u.shape[..q - 1].to_vec(), |f, lead| {
+    k.f.nest(&u.shape[..q - 1], |f, lead| {
         let mut at = vec![];
         for j in 0..m {
             let mut ii = lead.to_vec();

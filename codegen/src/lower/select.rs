@@ -1,4 +1,4 @@
-//! Index-driven selection: OneHot (a loop nest comparing each position with its index),
+//! Index-driven selection: OneHot (each index resolved once, then its row of `depth` written),
 //! ReverseSequence (each element read from its mirrored time step when inside its sequence
 //! length), Compress with a compile-time condition (one copy per run of selected positions).
 //! NonZero, Unique and Compress with a run-time condition have output shapes that depend on
@@ -36,10 +36,9 @@ pub fn one_hot(k: &mut Kernel) -> Result<()> {
     let Some(s) = Scalar::of(y.dt) else { return k.unsupported(format!("dtype {}", y.dt)) };
     let is_float = ind.dt.is_float();
     let idt = ind.dt;
-    k.f.nest(&y.shape.clone(), |f, ivs| {
-        let mut ii = ivs[..a].to_vec();
-        ii.extend(ivs[a + 1..].iter().cloned());
-        let v = f.load(&ind.mem, &ind.mty, &ii, idt);
+    // Resolve each index once (outer nest over the indices), then write its row of `depth`.
+    k.f.nest(&ind.shape.clone(), |f, ii| {
+        let v = f.load(&ind.mem, &ind.mty, ii, idt);
         // Position as i64: floats truncate toward zero (NaN counts as 0, as Rust's `as`).
         let p = if is_float {
             let b = if idt == DType::F64 { 64 } else { 32 };
@@ -66,10 +65,15 @@ pub fn one_hot(k: &mut Kernel) -> Result<()> {
         let neg = f.op(format!("arith.cmpi slt, {p}, {z} : i64"));
         let pw = f.op(format!("arith.addi {p}, {dd} : i64"));
         let p = f.op(format!("arith.select {neg}, {pw}, {p} : i64"));
-        let i = f.op(format!("arith.index_cast {} : index to i64", ivs[a]));
-        let hit = f.op(format!("arith.cmpi eq, {p}, {i} : i64"));
-        let out = f.op(format!("arith.select {hit}, {on}, {off} : {}", s.ty()));
-        f.store(&out, &y.mem, &y.mty, ivs, y.dt);
+        f.for_range(0, depth, |f, i| {
+            let mut yi = ii[..a].to_vec();
+            yi.push(i.to_string());
+            yi.extend(ii[a..].iter().cloned());
+            let ic = f.op(format!("arith.index_cast {i} : index to i64"));
+            let hit = f.op(format!("arith.cmpi eq, {p}, {ic} : i64"));
+            let out = f.op(format!("arith.select {hit}, {on}, {off} : {}", s.ty()));
+            f.store(&out, &y.mem, &y.mty, &yi, y.dt);
+        });
     });
     Ok(())
 }

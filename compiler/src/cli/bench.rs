@@ -85,7 +85,10 @@ pub fn check_args(a: &BenchArgs) -> Result<f64, String> {
     match (&a.model, &a.kernel, &a.shape) {
         (None, None, _) => return Err("give a MODEL to benchmark, or --kernel OP --shape SPEC".into()),
         (None, Some(_), None) => {
-            return Err(format!("--kernel needs --shape (matmul MxKxN, conv NxCxHxW,COUTxKHxKW, elementwise dims); kernels: {}", kernel::KERNELS))
+            return Err(format!(
+                "--kernel needs --shape (matmul MxKxN, conv NxCxHxW,COUTxKHxKW, elementwise dims); kernels: {}",
+                kernel::KERNELS
+            ))
         }
         _ => {}
     }
@@ -126,12 +129,22 @@ fn model_job(a: &BenchArgs, model: &Path) -> Result<Job, String> {
     }
     let graph = load_model(model, &opts).map_err(|e| e.to_string())?.graph;
     let (ins, from, expected) = match test {
-        Some(td) => (inputs::in_graph_order(&graph, &td.inputs)?, format!("test data {}", a.test_data.as_ref().unwrap().display()), td.outputs),
+        Some(td) => (
+            inputs::in_graph_order(&graph, &td.inputs)?,
+            format!("test data {}", a.test_data.as_ref().unwrap().display()),
+            td.outputs,
+        ),
         None => (inputs::random_inputs(&graph, a.seed)?, format!("random (seed {})", a.seed), vec![]),
     };
     let name = crate::native::default_name(model);
     Ok(Job {
-        subject: Subject { kind: "model".into(), name: name.clone(), path: Some(model.display().to_string()), kernel: None, shape: None },
+        subject: Subject {
+            kind: "model".into(),
+            name: name.clone(),
+            path: Some(model.display().to_string()),
+            kernel: None,
+            shape: None,
+        },
         graph,
         name,
         inputs: ins,
@@ -145,7 +158,13 @@ fn kernel_job(a: &BenchArgs, k: &str, shape: &str) -> Result<Job, String> {
     let ins = inputs::random_inputs(&graph, a.seed)?;
     let name = kernel::bench_name(k, shape);
     Ok(Job {
-        subject: Subject { kind: "kernel".into(), name: name.clone(), path: None, kernel: Some(k.into()), shape: Some(shape.into()) },
+        subject: Subject {
+            kind: "kernel".into(),
+            name: name.clone(),
+            path: None,
+            kernel: Some(k.into()),
+            shape: Some(shape.into()),
+        },
         graph,
         name,
         inputs: ins,
@@ -191,7 +210,10 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, String> {
     let build = crate::native::bench::compile(&job.graph, &profile, &job.name)?;
     let linked = crate::native::bench::link(&build, &profile)?;
     if linked.emulated() {
-        eprintln!("warning: {} runs under qemu-user here: the times measure the emulator, not the device", profile.name);
+        eprintln!(
+            "warning: {} runs under qemu-user here: the times measure the emulator, not the device",
+            profile.name
+        );
     }
     eprintln!("compiled and linked both builds in {:.2}s; running…", t0.elapsed().as_secs_f64());
     let (outs, samples) = linked.run(&job.inputs, a.iters, a.warmup)?;
@@ -208,7 +230,13 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, String> {
     let mut ort_timing = None;
     if a.compare == Some(CompareWith::Ort) {
         let model = a.model.as_deref().ok_or("--compare ort needs a MODEL")?;
-        let named: Vec<(String, Tensor)> = job.graph.inputs().iter().map(|&id| job.graph.node(id).name.clone()).zip(job.inputs.iter().cloned()).collect();
+        let named: Vec<(String, Tensor)> = job
+            .graph
+            .inputs()
+            .iter()
+            .map(|&id| job.graph.node(id).name.clone())
+            .zip(job.inputs.iter().cloned())
+            .collect();
         let r = ort::run(model, &named, a.iters, a.warmup)?;
         let (diff, n) = max_abs_diff(&ours, &r.outputs)?;
         let med = report::median(&r.times);
@@ -230,7 +258,12 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, String> {
         schema: report::SCHEMA,
         edgec_version: env!("CARGO_PKG_VERSION").into(),
         subject: job.subject,
-        target: Target { name: profile.name.clone(), triple: m.target.triple.clone(), cpu: m.target.cpu.clone(), emulated: linked.emulated() },
+        target: Target {
+            name: profile.name.clone(),
+            triple: m.target.triple.clone(),
+            cpu: m.target.cpu.clone(),
+            emulated: linked.emulated(),
+        },
         threads: a.threads,
         iters: a.iters,
         warmup: a.warmup,

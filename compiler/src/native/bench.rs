@@ -25,7 +25,8 @@ pub struct BenchBuild {
 /// Compile `g` for `p` twice: as `name`, and with the profiling hook as `name_prof`.
 pub fn compile(g: &Graph, p: &Profile, name: &str) -> Result<BenchBuild, String> {
     let (spec, kt) = super::spec(p);
-    let mut opts = codegen::Options { name: name.to_string(), target_name: p.name.clone(), keep: Keep::default(), profile: false };
+    let mut opts =
+        codegen::Options { name: name.to_string(), target_name: p.name.clone(), keep: Keep::default(), profile: false };
     let plain = codegen::compile(g, &spec, &kt, &opts).map_err(|e| e.to_string())?;
     opts.name = format!("{name}_prof");
     opts.profile = true;
@@ -364,7 +365,8 @@ mod tests {
 
     #[test]
     fn parses_harness_lines() {
-        let s = parse_samples("H 0.125 0.25\nR 0.5 0.4\nT 1.0 0.9\nR 0.25 0.2\nP 2.0 1.5 0.5 0.375 1.5 1.25\n", 2).unwrap();
+        let s =
+            parse_samples("H 0.125 0.25\nR 0.5 0.4\nT 1.0 0.9\nR 0.25 0.2\nP 2.0 1.5 0.5 0.375 1.5 1.25\n", 2).unwrap();
         assert_eq!((s.hook, s.hook_cpu), (0.125, 0.25));
         assert_eq!((s.reference, s.reference_cpu), (vec![0.5, 0.25], vec![0.4, 0.2]));
         assert_eq!((s.total, s.total_cpu), (vec![1.0], vec![0.9]));

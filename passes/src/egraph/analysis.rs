@@ -239,6 +239,7 @@ impl Analysis<TNode> for TensorAnalysis {
     }
 
     fn modify(eg: &mut EG, id: Id) {
+        propagate_shared(eg, id);
         let Some(k) = eg[id].data.konst.clone() else { return };
         if let (Some(a), true) = (k.as_array::<f32>(), k.shape().is_empty()) {
             let v = a.iter().next().copied().unwrap_or(0.0);
@@ -248,6 +249,30 @@ impl Analysis<TNode> for TensorAnalysis {
             let c = eg.analysis.intern(k);
             let leaf = eg.add(TNode::leaf(EOp::Const(c)));
             eg.union(id, leaf);
+        }
+    }
+}
+
+/// A shared class's reshape-like nodes alias their input, so the input is materialised (and
+/// shared) too: mark it, transitively.
+fn propagate_shared(eg: &mut EG, id: Id) {
+    let mut todo = vec![id];
+    while let Some(c) = todo.pop() {
+        if !eg[c].data.shared {
+            continue;
+        }
+        let inner: Vec<Id> = eg[c]
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.ir_op(), Some(Op::Reshape { .. } | Op::Squeeze | Op::Unsqueeze | Op::Flatten { .. })))
+            .filter_map(|n| n.args.first().copied())
+            .collect();
+        for x in inner {
+            let x = eg.find(x);
+            if !eg[x].data.shared {
+                eg[x].data.shared = true;
+                todo.push(x);
+            }
         }
     }
 }

@@ -5,11 +5,13 @@ mod canonicalize;
 mod constant_fold;
 mod cse;
 mod dce;
+mod egraph;
 
 pub use canonicalize::Canonicalize;
 pub use constant_fold::ConstantFold;
 pub use cse::Cse;
 pub use dce::Dce;
+pub use egraph::Egraph;
 
 use crate::{PassContext, PassError, PassStats};
 

@@ -51,14 +51,23 @@ impl BaselineComparison {
 
     /// Text for stdout: every compared entry, then the verdict.
     pub fn text(&self, max_regression: f64) -> String {
-        let mut o = format!("\nbaseline comparison (ratios to the reference, max regression {:.1}%):\n", max_regression * 100.0);
+        let mut o = format!(
+            "\nbaseline comparison (ratios to the reference, max regression {:.1}%):\n",
+            max_regression * 100.0
+        );
         for f in &self.findings {
             let v = match f.verdict {
                 Verdict::Ok => "ok",
                 Verdict::Regressed => "REGRESSED",
                 Verdict::TooFast => "not judged (under 2 us)",
             };
-            o += &format!("  {:<48} {:>10.4} -> {:>10.4} {:>+8.1}%  {v}\n", f.key, f.old_ratio, f.new_ratio, f.change * 100.0);
+            o += &format!(
+                "  {:<48} {:>10.4} -> {:>10.4} {:>+8.1}%  {v}\n",
+                f.key,
+                f.old_ratio,
+                f.new_ratio,
+                f.change * 100.0
+            );
         }
         for k in &self.only_in_baseline {
             o += &format!("  {k:<48} only in the baseline (not judged)\n");
@@ -93,7 +102,10 @@ fn entries(r: &Report) -> Vec<(String, f64, f64)> {
 /// workload, subject or target triple).
 pub fn compare(old: &Report, new: &Report, max_regression: f64) -> Result<BaselineComparison, String> {
     if old.schema != SCHEMA {
-        return Err(format!("--baseline: schema {} but this edgec writes schema {SCHEMA}; re-measure the baseline", old.schema));
+        return Err(format!(
+            "--baseline: schema {} but this edgec writes schema {SCHEMA}; re-measure the baseline",
+            old.schema
+        ));
     }
     if old.reference.workload != new.reference.workload {
         return Err(format!(

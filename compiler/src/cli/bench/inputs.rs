@@ -96,7 +96,11 @@ pub fn in_graph_order(g: &Graph, given: &[(String, Tensor)]) -> Result<Vec<Tenso
         .iter()
         .map(|&id| {
             let n = &g.node(id).name;
-            given.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone()).ok_or_else(|| format!("no value for input `{n}`"))
+            given
+                .iter()
+                .find(|(m, _)| m == n)
+                .map(|(_, t)| t.clone())
+                .ok_or_else(|| format!("no value for input `{n}`"))
         })
         .collect()
 }

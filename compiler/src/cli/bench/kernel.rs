@@ -91,8 +91,10 @@ pub fn graph(kernel: &str, shape: &str, seed: u64) -> Result<Graph, String> {
             let w = dims(parts.next().unwrap_or(""), "the weight dims (COUTxKHxKW)")?;
             let (mut stride, mut pad, mut group) = (1usize, 0usize, 1usize);
             for p in parts {
-                let (key, v) = p.split_once('=').ok_or_else(|| format!("--shape `{shape}`: `{p}` is not s=N, p=N or g=N"))?;
-                let v: usize = v.trim().parse().map_err(|_| format!("--shape `{shape}`: `{p}` needs a non-negative integer"))?;
+                let (key, v) =
+                    p.split_once('=').ok_or_else(|| format!("--shape `{shape}`: `{p}` is not s=N, p=N or g=N"))?;
+                let v: usize =
+                    v.trim().parse().map_err(|_| format!("--shape `{shape}`: `{p}` needs a non-negative integer"))?;
                 match key.trim() {
                     "s" => stride = v,
                     "p" => pad = v,

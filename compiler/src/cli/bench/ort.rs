@@ -88,7 +88,8 @@ pub fn run(model: &Path, inputs: &[(String, Tensor)], iters: usize, warmup: usiz
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or("");
-    let reply: Reply = serde_json::from_str(line).map_err(|e| format!("--compare ort: unreadable reply `{line}`: {e}"))?;
+    let reply: Reply =
+        serde_json::from_str(line).map_err(|e| format!("--compare ort: unreadable reply `{line}`: {e}"))?;
     let mut outputs = vec![];
     for (i, name) in reply.outputs.iter().enumerate() {
         let t = crate::npy::read_npy(&dir.path().join(format!("out{i}.npy")))?;
