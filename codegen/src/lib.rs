@@ -7,6 +7,7 @@ pub mod backend;
 mod entry;
 pub mod error;
 pub mod header;
+pub mod layout;
 pub mod lower;
 pub mod manifest;
 pub mod mlir;
@@ -79,6 +80,9 @@ fn unique_c_names(names: &[String]) -> Vec<String> {
 /// Compile a graph whose shapes are all static.
 pub fn compile(g: &Graph, spec: &TargetSpec, kt: &KernelTarget, opts: &Options) -> Result<Artifacts> {
     let prefix = c_identifier(&opts.name);
+    let mut owned = g.clone();
+    layout::pretranspose_constant_weights(&mut owned);
+    let g = &owned;
     let plan = plan::plan(g, &|id| lower::scratch_bytes(g, id, kt))?;
     let m = module::build(g, &plan, kt, &prefix, opts.profile)?;
     let body = m.body.clone();

@@ -262,8 +262,31 @@ pub fn convert(f: &mut Func, x: &str, from: DType, to: DType) -> Result<String, 
         (Scalar::Float(p), Scalar::Float(q)) if p < q => f.op(format!("arith.extf {x} : {ta} to {tb}")),
         (Scalar::Float(_), Scalar::Float(_)) => f.op(format!("arith.truncf {x} : {ta} to {tb}")),
         (Scalar::Float(_), Scalar::Int { signed, .. }) => {
+            // Saturating, NaN → 0: the interpreter's Rust `as` casts (arith.fptosi/fptoui
+            // are poison out of range, so only in-range values reach them).
+            let Scalar::Int { bits, .. } = b else { unreachable!() };
+            let (lo, hi) = if signed {
+                (-(2f64.powi(bits as i32 - 1)), 2f64.powi(bits as i32 - 1))
+            } else {
+                (0.0, 2f64.powi(bits as i32))
+            };
+            let (lo_f, hi_f) = (f.fconst(lo, a), f.fconst(hi, a));
+            let below = cmpf(f, "olt", x, &lo_f, a);
+            let above = cmpf(f, "oge", x, &hi_f, a);
+            let zf = f.fconst(0.0, a);
+            let out = f.op(format!("arith.ori {below}, {above} : i1"));
+            let nan = cmpf(f, "uno", x, x, a);
+            let out = f.op(format!("arith.ori {out}, {nan} : i1"));
+            let safe = select(f, &out, &zf, x, a);
             let o = if signed { "fptosi" } else { "fptoui" };
-            f.op(format!("arith.{o} {x} : {ta} to {tb}"))
+            let r = f.op(format!("arith.{o} {safe} : {ta} to {tb}"));
+            let (min, max) = if signed {
+                (f.cst(format!("{}", i64::MIN >> (64 - bits)), &tb), f.cst(format!("{}", i64::MAX >> (64 - bits)), &tb))
+            } else {
+                (f.cst("0", &tb), f.cst("-1", &tb))
+            };
+            let r = select(f, &below, &min, &r, b);
+            select(f, &above, &max, &r, b)
         }
         (Scalar::Float(_), Scalar::Bool) => {
             let z = f.fconst(0.0, a);

@@ -107,8 +107,8 @@ fn random_conv(c: &[u64]) -> Result<(Graph, Vec<(String, Tensor)>), String> {
         let s = 1 + next(3);
         let dl = 1 + next(2) * next(2);
         let ext = (k - 1) * dl + 1;
-        let pb = next(k);
-        let pe = next(k);
+        let pb = next(k as u64);
+        let pe = next(k as u64);
         pads[d] = pb;
         pads[nd + d] = pe;
         let size = (ext.saturating_sub(pb + pe)).max(1) + next(big);

@@ -1,60 +1,34 @@
-//! Choosing the optimized graph: one e-node per needed class. egg's greedy extractor
-//! minimises each class's tree cost (roofline time, see `cost.rs`); a tree cost cannot see
-//! that two consumers of one value both fused a copy of its (heavy) producer, so after
-//! extraction the chosen DAG is checked for MatMul/Conv/Attention kernels computed twice on
-//! the same inputs, the fused variants that caused it are banned, and extraction reruns.
+//! Choosing the optimized graph: one e-node per needed class.
+//!
+//! egg's greedy extractor minimises each class's *tree* cost (roofline time, `cost.rs`),
+//! which counts a shared value once per use and cannot see that a value computed anyway is
+//! free to reuse: it may pick, for two classes equal up to a reshape, two kernels, or fuse a
+//! copy of a shared producer into a consumer. So the greedy choice is then improved on the
+//! true objective, the DAG cost (every chosen kernel once): hill climbing that switches one
+//! class at a time to another of its nodes when that lowers the DAG cost and keeps the term
+//! acyclic, until no switch helps.
 
-use super::analysis::{decode_node, EG};
+use super::analysis::EG;
 use super::cost::{node_time, RooflineCost, INFEASIBLE};
 use super::error::EgraphError;
 use super::lang::TNode;
 use egg::{Extractor, Id};
-use ir::Op;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use targets::Profile;
 
-/// Repair rounds before keeping a duplication.
-const REPAIR_ROUNDS: usize = 4;
+/// Rounds of hill climbing over all classes.
+const ROUNDS: usize = 8;
+/// Wall-clock budget of the hill climbing.
+const BUDGET: Duration = Duration::from_secs(2);
 
 /// The chosen node of every class the roots need, and the DAG's estimated time.
 pub struct Extraction {
     pub choice: HashMap<Id, TNode>,
-    /// Sum of the kernel times of the chosen DAG (each class once).
+    /// Sum of the kernel times of the chosen DAG (each class once), in seconds.
     pub cost: f64,
-    /// Heavy kernels the repair rounds stopped duplicating.
-    pub repaired: usize,
-}
-
-/// Walk the chosen nodes from the roots; every reachable class once.
-fn walk(eg: &EG, roots: &[Id], best: impl Fn(Id) -> TNode) -> Result<HashMap<Id, TNode>, EgraphError> {
-    let mut choice: HashMap<Id, TNode> = HashMap::new();
-    let mut stack: Vec<Id> = roots.iter().map(|&r| eg.find(r)).collect();
-    while let Some(c) = stack.pop() {
-        if choice.contains_key(&c) {
-            continue;
-        }
-        let n = best(c);
-        stack.extend(n.args.iter().map(|&a| eg.find(a)));
-        choice.insert(c, n);
-    }
-    Ok(choice)
-}
-
-/// What makes two heavy kernels the same computation: op kind and their main inputs.
-fn heavy_key(eg: &EG, n: &TNode) -> Option<(String, Vec<Id>)> {
-    let (op, slots) = decode_node(eg, n)?;
-    let main = |k: usize| slots.iter().take(k).map(|s| s.map_or(Id::from(usize::MAX >> 33), |i| eg.find(i))).collect();
-    match op {
-        Op::MatMul { trans_a, trans_b } | Op::MatMulFused { trans_a, trans_b, .. } => {
-            Some((format!("matmul {trans_a} {trans_b}"), main(2)))
-        }
-        Op::Conv(a) | Op::ConvFused { attrs: a, .. } => Some((format!("conv {a:?}"), main(2))),
-        _ => None,
-    }
-}
-
-fn is_fused_head(n: &TNode) -> bool {
-    matches!(n.ir_op(), Some(Op::MatMulFused { .. } | Op::ConvFused { .. }))
+    /// Class switches the DAG-cost improvement made after the greedy choice.
+    pub improved: usize,
 }
 
 /// The kernel time of every e-node.
@@ -62,44 +36,124 @@ fn node_times(eg: &EG, profile: &Profile) -> HashMap<TNode, f64> {
     eg.classes().flat_map(|c| c.nodes.iter().map(|n| (n.clone(), node_time(eg, profile, n)))).collect()
 }
 
-/// Sum of the chosen kernels' times.
-pub fn dag_cost(eg: &EG, profile: &Profile, choice: &HashMap<Id, TNode>) -> f64 {
-    choice.values().map(|n| node_time(eg, profile, n)).sum()
+/// Index-based view of a choice, for fast DAG-cost evaluation.
+struct Dag<'a> {
+    eg: &'a EG,
+    /// Dense class index of each canonical class id.
+    index: HashMap<Id, usize>,
+    /// Per class: its nodes' (children as class indices, time).
+    nodes: Vec<Vec<(Vec<usize>, f64)>>,
+    roots: Vec<usize>,
+}
+
+impl<'a> Dag<'a> {
+    fn new(eg: &'a EG, roots: &[Id], times: &HashMap<TNode, f64>) -> Self {
+        let index: HashMap<Id, usize> = eg.classes().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let nodes = eg
+            .classes()
+            .map(|c| {
+                c.nodes
+                    .iter()
+                    .map(|n| {
+                        let kids = n.args.iter().map(|a| index[&eg.find(*a)]).collect();
+                        (kids, times.get(n).copied().unwrap_or(INFEASIBLE))
+                    })
+                    .collect()
+            })
+            .collect();
+        let roots = roots.iter().map(|r| index[&eg.find(*r)]).collect();
+        Dag { eg, index, nodes, roots }
+    }
+
+    /// DAG cost of `choice` (node index per class), or None if the chosen term has a cycle.
+    fn cost(&self, choice: &[usize], mark: &mut [u8]) -> Option<f64> {
+        mark.iter_mut().for_each(|m| *m = 0);
+        let mut total = 0.0;
+        let mut stack: Vec<(usize, bool)> = self.roots.iter().map(|&r| (r, false)).collect();
+        while let Some((c, done)) = stack.pop() {
+            if done {
+                mark[c] = 2;
+                continue;
+            }
+            match mark[c] {
+                2 => continue,
+                1 => {
+                    // Reached again while its subtree is open: a cycle, unless it was only
+                    // pushed twice before being expanded (then it is finished by now).
+                    return None;
+                }
+                _ => {}
+            }
+            mark[c] = 1;
+            let (kids, t) = &self.nodes[c][choice[c]];
+            total += t;
+            stack.push((c, true));
+            for &k in kids {
+                match mark[k] {
+                    0 => stack.push((k, false)),
+                    1 => return None,
+                    _ => {}
+                }
+            }
+        }
+        Some(total)
+    }
 }
 
 pub fn greedy(eg: &EG, roots: &[Id], profile: &Profile) -> Result<Extraction, EgraphError> {
-    let mut banned: HashSet<TNode> = HashSet::new();
-    let mut repaired = 0;
-    let mut times = node_times(eg, profile);
-    for round in 0..=REPAIR_ROUNDS {
-        let ex = Extractor::new(eg, RooflineCost::new(&times));
-        for (i, &r) in roots.iter().enumerate() {
-            if ex.find_best_cost(r) >= INFEASIBLE {
-                return Err(EgraphError::Extract { what: format!("graph output #{i}") });
-            }
+    let times = node_times(eg, profile);
+    let ex = Extractor::new(eg, RooflineCost::new(&times));
+    for (i, &r) in roots.iter().enumerate() {
+        if ex.find_best_cost(r) >= INFEASIBLE {
+            return Err(EgraphError::Extract { what: format!("graph output #{i}") });
         }
-        let choice = walk(eg, roots, |c| ex.find_best_node(c).clone())?;
-        let mut by_key: HashMap<(String, Vec<Id>), Vec<&TNode>> = HashMap::new();
-        for n in choice.values() {
-            if let Some(k) = heavy_key(eg, n) {
-                by_key.entry(k).or_default().push(n);
-            }
-        }
-        let dups: Vec<TNode> = by_key
-            .values()
-            .filter(|v| v.len() > 1)
-            .flat_map(|v| v.iter().copied().filter(|n| is_fused_head(n)).cloned())
-            .collect();
-        drop(ex);
-        if dups.is_empty() || round == REPAIR_ROUNDS {
-            let cost = dag_cost(eg, profile, &choice);
-            return Ok(Extraction { choice, cost, repaired });
-        }
-        repaired += dups.len();
-        for n in &dups {
-            times.insert(n.clone(), INFEASIBLE);
-        }
-        banned.extend(dups);
     }
-    Err(EgraphError::Extract { what: "the graph outputs (repair rounds exhausted)".into() })
+    let dag = Dag::new(eg, roots, &times);
+    let classes: Vec<Id> = eg.classes().map(|c| c.id).collect();
+    let mut choice: Vec<usize> = classes
+        .iter()
+        .map(|&c| {
+            let best = ex.find_best_node(c);
+            eg[c].nodes.iter().position(|n| n == best).unwrap_or(0)
+        })
+        .collect();
+    let mut mark = vec![0u8; classes.len()];
+    let mut best = dag.cost(&choice, &mut mark).ok_or_else(|| EgraphError::Extract { what: "an acyclic term".into() })?;
+    let start = Instant::now();
+    let mut improved = 0;
+    'rounds: for _ in 0..ROUNDS {
+        let mut any = false;
+        for c in 0..classes.len() {
+            for alt in 0..dag.nodes[c].len() {
+                if alt == choice[c] || dag.nodes[c][alt].1 >= INFEASIBLE {
+                    continue;
+                }
+                let old = std::mem::replace(&mut choice[c], alt);
+                match dag.cost(&choice, &mut mark) {
+                    Some(t) if t < best * (1.0 - 1e-9) => {
+                        best = t;
+                        any = true;
+                        improved += 1;
+                    }
+                    _ => choice[c] = old,
+                }
+            }
+            if start.elapsed() > BUDGET {
+                break 'rounds;
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    // Keep the reachable classes only.
+    dag.cost(&choice, &mut mark);
+    let choice: HashMap<Id, TNode> = classes
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| mark[i] == 2)
+        .map(|(i, &c)| (c, dag.eg[c].nodes[choice[i]].clone()))
+        .collect();
+    let _ = &dag.index;
+    Ok(Extraction { choice, cost: best, improved })
 }

@@ -50,45 +50,47 @@ fn stop_reason(r: &Option<StopReason>) -> String {
     }
 }
 
-/// The enabled rules of one stage.
-fn stage_rules(opts: &EgraphOptions, fusion: bool) -> Result<Vec<Rewrite<TNode, TensorAnalysis>>, EgraphError> {
+/// The enabled rules whose theme passes `keep`.
+fn select(opts: &EgraphOptions, keep: impl Fn(&rules::RuleDef) -> bool) -> Result<Vec<Rewrite<TNode, TensorAnalysis>>, EgraphError> {
     let mut out = Vec::new();
     for r in rules::rules()? {
-        let off = opts.disabled.iter().any(|d| *d == r.name || *d == r.theme);
-        let wanted = if fusion { r.is_fusion() || rules::ALWAYS_THEMES.contains(&r.theme.as_str()) } else { !r.is_fusion() };
-        if wanted && !off {
+        if keep(r) && !opts.disabled.iter().any(|d| *d == r.name || *d == r.theme) {
             out.push(r.rewrite()?);
         }
     }
     Ok(out)
 }
 
-/// One stage: import `g`, saturate with `rules`, extract, and return the new graph.
+/// One stage: import `g`, saturate with each rule set in turn (on the same e-graph), extract,
+/// and return the new graph.
 fn stage(
     g: &ir::Graph,
     profile: &Profile,
     opts: &EgraphOptions,
-    rules: &[Rewrite<TNode, TensorAnalysis>],
+    phases: &[&[Rewrite<TNode, TensorAnalysis>]],
     deadline: Instant,
     stats: &mut EgraphStats,
 ) -> Result<ir::Graph, EgraphError> {
     let t0 = Instant::now();
     let from_ir::Imported { egraph, roots, names, const_names } = from_ir::import(g)?;
-    let runner: Runner<TNode, TensorAnalysis> = Runner::new(TensorAnalysis::default())
-        .with_egraph(egraph)
-        .with_node_limit(opts.node_limit)
-        .with_iter_limit(opts.iter_limit)
-        .with_time_limit(deadline.saturating_duration_since(Instant::now()))
-        .with_scheduler(BackoffScheduler::default().with_initial_match_limit(20_000))
-        .run(rules);
-    stats.iterations += runner.iterations.len();
-    for it in &runner.iterations {
-        for (rule, n) in &it.applied {
-            *stats.applied.entry(rule.to_string()).or_default() += n;
+    let mut eg = egraph;
+    for rules in phases {
+        let runner: Runner<TNode, TensorAnalysis> = Runner::new(TensorAnalysis::default())
+            .with_egraph(eg)
+            .with_node_limit(opts.node_limit)
+            .with_iter_limit(opts.iter_limit)
+            .with_time_limit(deadline.saturating_duration_since(Instant::now()))
+            .with_scheduler(BackoffScheduler::default().with_initial_match_limit(20_000))
+            .run(rules.iter());
+        stats.iterations += runner.iterations.len();
+        for it in &runner.iterations {
+            for (rule, n) in &it.applied {
+                *stats.applied.entry(rule.to_string()).or_default() += n;
+            }
         }
+        stats.stop_reasons.push(stop_reason(&runner.stop_reason));
+        eg = runner.egraph;
     }
-    stats.stop_reasons.push(stop_reason(&runner.stop_reason));
-    let eg = runner.egraph;
     stats.enodes = stats.enodes.max(eg.total_number_of_nodes());
     stats.eclasses = stats.eclasses.max(eg.number_of_classes());
     stats.rejected += eg.analysis.rejected;
@@ -98,7 +100,7 @@ fn stage(
     let roots: Vec<_> = roots.iter().map(|&r| eg.find(r)).collect();
     let ex = extract::greedy(&eg, &roots, profile)?;
     stats.cost_after = ex.cost;
-    stats.repaired += ex.repaired;
+    stats.improved += ex.improved;
     let new = to_ir::export(g, &eg, &ex.choice, &roots, &names, &const_names)?;
     ir::verify::verify(&new).map_err(EgraphError::Verify)?;
     stats.extract_time += t1.elapsed();
@@ -109,19 +111,22 @@ fn stage(
 /// and replace `g` with it. On error `g` is left unchanged.
 ///
 /// Two stages, each on a fresh e-graph of the previous stage's result: first the algebra and
-/// recognition themes, then algebra and fusion. Rebuilding between them drops the
-/// alternatives the first extraction rejected (a recognised GELU's decomposed form), so fusion
-/// sees only the graph as it will run, and knows which values it shares.
+/// recognition themes; then algebra alone (so every value's sharing is known), then algebra
+/// and fusion. Rebuilding between the stages drops the alternatives the first extraction
+/// rejected (a recognised GELU's decomposed form), so fusion sees only the graph as it will
+/// run.
 pub fn optimize(g: &mut ir::Graph, profile: &Profile, opts: &EgraphOptions) -> Result<EgraphStats, EgraphError> {
     let t0 = Instant::now();
     let deadline = t0 + opts.time_limit;
-    let first = stage_rules(opts, false)?;
-    let second = stage_rules(opts, true)?;
+    let always = |r: &rules::RuleDef| rules::ALWAYS_THEMES.contains(&r.theme.as_str());
+    let recognise = select(opts, |r| !r.is_fusion())?;
+    let algebra = select(opts, always)?;
+    let fuse = select(opts, |r| r.is_fusion() || always(r))?;
     let mut stats = EgraphStats { nodes_before: g.node_count(), ..Default::default() };
     let initial = from_ir::import(g)?;
     stats.cost_before = extract::greedy(&initial.egraph, &initial.roots, profile)?.cost;
-    let mid = stage(g, profile, opts, &first, deadline, &mut stats)?;
-    let last = stage(&mid, profile, opts, &second, deadline, &mut stats)?;
+    let mid = stage(g, profile, opts, &[&recognise], deadline, &mut stats)?;
+    let last = stage(&mid, profile, opts, &[&algebra, &fuse], deadline, &mut stats)?;
     stats.nodes_after = last.node_count();
     *g = last;
     stats.total_time = t0.elapsed();

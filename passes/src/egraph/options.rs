@@ -5,8 +5,8 @@ use std::time::Duration;
 /// How the optimized graph is chosen from the saturated e-graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ExtractorKind {
-    /// egg's bottom-up extractor with the roofline cost of each node (fast; counts a shared
-    /// value once per use), then a repair round when it duplicated a heavy kernel.
+    /// egg's bottom-up extractor with the roofline cost of each node (tree cost), then hill
+    /// climbing on the DAG cost (each chosen kernel counted once).
     #[default]
     Greedy,
 }

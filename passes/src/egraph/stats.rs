@@ -22,8 +22,8 @@ pub struct EgraphStats {
     /// Estimated run time of the graph on the profile (roofline, seconds) before and after.
     pub cost_before: f64,
     pub cost_after: f64,
-    /// Heavy kernels the first extraction duplicated, fixed by the repair round.
-    pub repaired: usize,
+    /// Class switches the DAG-cost improvement made after the greedy extraction.
+    pub improved: usize,
     pub saturate_time: Duration,
     pub extract_time: Duration,
     pub total_time: Duration,
@@ -45,12 +45,12 @@ impl fmt::Display for EgraphStats {
         )?;
         writeln!(
             f,
-            "egraph: saturate {:.1} ms, extract {:.1} ms, total {:.1} ms; {} unions refused (type mismatch), {} duplicated kernels repaired",
+            "egraph: saturate {:.1} ms, extract {:.1} ms, total {:.1} ms; {} unions refused (type mismatch), {} DAG improvements",
             self.saturate_time.as_secs_f64() * 1e3,
             self.extract_time.as_secs_f64() * 1e3,
             self.total_time.as_secs_f64() * 1e3,
             self.rejected,
-            self.repaired
+            self.improved
         )?;
         let rules: Vec<String> = self.applied.iter().map(|(r, n)| format!("{r} {n}")).collect();
         write!(f, "egraph rules applied: {}", if rules.is_empty() { "none".into() } else { rules.join(", ") })
