@@ -99,7 +99,8 @@ fn list_passes_is_sorted_and_needs_no_model() {
     let o = edgec(&["compile", "--list-passes"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    let names: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).filter_map(|l| l.split_whitespace().next()).collect();
+    let names: Vec<&str> =
+        out.lines().take_while(|l| !l.is_empty()).filter_map(|l| l.split_whitespace().next()).collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
@@ -120,7 +121,12 @@ fn bad_pass_names_exit_2_listing_known_passes() {
         let o = edgec(&["compile", s(&m), "-o", s(&out), flag, "nope"]);
         assert_eq!(o.status.code(), Some(2), "{flag}");
         let e = text(&o.stderr);
-        assert!(e.contains(flag) && e.contains("unknown pass `nope`") && e.contains("canonicalize, constant-fold, cse, dce"), "{e}");
+        assert!(
+            e.contains(flag)
+                && e.contains("unknown pass `nope`")
+                && e.contains("canonicalize, constant-fold, cse, dce"),
+            "{e}"
+        );
     }
     // Optimizer flags without --target do nothing for the interpreter: refused, not ignored.
     let o = edgec(&["run", s(&m), "-v"]);
@@ -133,7 +139,21 @@ fn compile_reports_passes_and_dumps_ir() {
     let dir = tempfile::tempdir().unwrap();
     let m = write_model(dir.path());
     let out = dir.path().join("out");
-    let o = edgec(&["compile", s(&m), "-o", s(&out), "-v", "--print-after", "cse", "--print-before", "canonicalize", "--emit", "ir", "--name", "m"]);
+    let o = edgec(&[
+        "compile",
+        s(&m),
+        "-o",
+        s(&out),
+        "-v",
+        "--print-after",
+        "cse",
+        "--print-before",
+        "canonicalize",
+        "--emit",
+        "ir",
+        "--name",
+        "m",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let e = text(&o.stderr);
     // -v: one line per pass with node counts, then the total.
@@ -152,7 +172,19 @@ fn compile_reports_passes_and_dumps_ir() {
 
     // Disabling cse (and egraph, whose e-graph merges equal terms too) keeps both relus.
     let o = edgec(&[
-        "compile", s(&m), "-o", s(&out), "-v", "--disable-pass", "cse", "--disable-pass", "egraph", "--emit", "ir", "--name", "m",
+        "compile",
+        s(&m),
+        "-o",
+        s(&out),
+        "-v",
+        "--disable-pass",
+        "cse",
+        "--disable-pass",
+        "egraph",
+        "--emit",
+        "ir",
+        "--name",
+        "m",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stderr).lines().any(|l| l.trim_start().starts_with("cse") && l.contains("disabled")));
@@ -166,7 +198,11 @@ fn inspect_optimized_prints_histograms() {
     let o = edgec(&["inspect", s(&m), "--optimized", "--target", "cortex-a76"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    let row = |op: &str| out.lines().find(|l| l.split_whitespace().next() == Some(op)).map(|l| l.split_whitespace().skip(1).take(2).collect::<Vec<_>>());
+    let row = |op: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(op))
+            .map(|l| l.split_whitespace().skip(1).take(2).collect::<Vec<_>>())
+    };
     assert_eq!(row("cast"), Some(vec!["1", "0"]), "{out}");
     // The duplicate relu goes (cse); with the egraph pass the rest may fuse into one node,
     // listed with the ops inside it.

@@ -36,7 +36,9 @@ fn registry_is_sorted_kebab_case_and_described() {
     for p in passes::registry() {
         let n = p.name();
         assert!(
-            !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !n.starts_with('-'),
+            !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !n.starts_with('-'),
             "`{n}` is not kebab-case"
         );
         let d = p.description();

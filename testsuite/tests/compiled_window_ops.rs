@@ -191,8 +191,11 @@ fn resize(mode: ResizeMode, coord: CoordTransform) -> Op {
     })
 }
 
+/// A named graph with its inputs.
+type Case = (&'static str, Graph, Vec<(String, Tensor)>);
+
 /// Fixed cases: the mobilenet-like conv shapes and the other window ops.
-fn fixed_cases() -> Vec<(&'static str, Graph, Vec<(String, Tensor)>)> {
+fn fixed_cases() -> Vec<Case> {
     let mut s = 99u64;
     let mut v = vec![];
     let mut add = |name: &'static str, r: Result<(Graph, Vec<(String, Tensor)>), String>| {

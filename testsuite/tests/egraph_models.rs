@@ -41,6 +41,10 @@ fn epilogue(op: &Op) -> Option<&FusedExpr> {
 
 /// Optimize one model, check it against its reference outputs, return the graph.
 fn run_model(dir: &std::path::Path, name: &str) -> Graph {
+    run_model_with(dir, name, &EgraphOptions::default())
+}
+
+fn run_model_with(dir: &std::path::Path, name: &str, eopts: &EgraphOptions) -> Graph {
     let m = dir.join(name);
     let data = m.join("test_data_set_0");
     let inputs = read_numbered(&data, "input").unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -51,7 +55,7 @@ fn run_model(dir: &std::path::Path, name: &str) -> Graph {
     }
     let mut g = load_model(&m.join("model.onnx"), &opts).unwrap_or_else(|e| panic!("{name}: {e}")).graph;
     let profile = targets::Profile::builtin("cortex-a76").expect("profile");
-    let stats = optimize(&mut g, &profile, &EgraphOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let stats = optimize(&mut g, &profile, eopts).unwrap_or_else(|e| panic!("{name}: {e}"));
     eprintln!("== {name}\n{stats}\n{:?}", histogram(&g));
     if std::env::var("EGRAPH_DUMP").is_ok_and(|v| v == name) {
         eprintln!("{}", ir::text::print(&g, ir::text::PrintOptions { elide_above: Some(8) }));
@@ -102,5 +106,18 @@ fn optimized_models_fuse_and_match_reference_outputs() {
 
     for name in ["mlp", "attention", "squeezenet1_1"] {
         run_model(&dir, name);
+    }
+}
+
+/// The exact extractor: never worse than the greedy one, and the results still match.
+#[test]
+fn ilp_extraction_matches_reference_outputs() {
+    let Some(dir) = models_dir() else {
+        eprintln!("SKIPPED: ../shared/models not found beside the checkout");
+        return;
+    };
+    let opts = EgraphOptions { extractor: passes::egraph::ExtractorKind::Ilp, ..Default::default() };
+    for name in ["mlp", "attention", "bert_tiny", "squeezenet1_1", "mobilenet_v2", "gpt2_mini", "llama_mini"] {
+        run_model_with(&dir, name, &opts);
     }
 }

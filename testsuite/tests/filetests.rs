@@ -40,7 +40,9 @@ fn parse_file(text: &str) -> Result<FileTest, String> {
         None => (text.to_string(), None),
     };
     let header = |key: &str| {
-        input.lines().find_map(|l| l.trim().strip_prefix("//").map(str::trim).and_then(|l| l.strip_prefix(key)).map(|v| v.trim().to_string()))
+        input.lines().find_map(|l| {
+            l.trim().strip_prefix("//").map(str::trim).and_then(|l| l.strip_prefix(key)).map(|v| v.trim().to_string())
+        })
     };
     let run = header("RUN:").ok_or("no `// RUN: <pass>,<pass>` line")?;
     let target = header("TARGET:").unwrap_or_else(|| "cortex-a76".to_string());
@@ -135,7 +137,8 @@ fn random_inputs(g: &Graph, seed: u64) -> Result<Vec<(String, Tensor)>, String> 
             })
             .collect();
         let t = Tensor::from_vec(&shape, vals)?;
-        let cast = ir::ops::eval(&Op::Cast { to: ty.dtype, saturate: false }, &[Some(&t)]).map_err(|e| format!("{e:?}"))?;
+        let cast =
+            ir::ops::eval(&Op::Cast { to: ty.dtype, saturate: false }, &[Some(&t)]).map_err(|e| format!("{e:?}"))?;
         out.push((n.name.clone(), cast.into_iter().next().ok_or("cast gave nothing")?));
     }
     Ok(out)
@@ -145,8 +148,10 @@ fn random_inputs(g: &Graph, seed: u64) -> Result<Vec<(String, Tensor)>, String> 
 /// relative, NaN matching NaN; other dtypes exactly).
 fn same_outputs(before: &Graph, after: &Graph, seed: u64) -> Result<(), String> {
     let inputs = random_inputs(before, seed)?;
-    let want = ir::interp::run(before, &inputs).map_err(|e| format!("the input graph fails in the interpreter: {e}"))?;
-    let got = ir::interp::run(after, &inputs).map_err(|e| format!("the optimized graph fails in the interpreter: {e}"))?;
+    let want =
+        ir::interp::run(before, &inputs).map_err(|e| format!("the input graph fails in the interpreter: {e}"))?;
+    let got =
+        ir::interp::run(after, &inputs).map_err(|e| format!("the optimized graph fails in the interpreter: {e}"))?;
     if want.len() != got.len() {
         return Err(format!("{} outputs before, {} after", want.len(), got.len()));
     }
@@ -179,8 +184,12 @@ fn filetest_dir() -> PathBuf {
 /// Every `*.ir` under `filetests/`, sorted.
 fn files() -> Vec<PathBuf> {
     let mut v = vec![];
-    let mut dirs: Vec<PathBuf> =
-        std::fs::read_dir(filetest_dir()).expect("filetests/").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(filetest_dir())
+        .expect("filetests/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for d in dirs {
         let mut fs: Vec<PathBuf> = std::fs::read_dir(&d)
@@ -211,7 +220,8 @@ fn filetests() {
                 let expectation_only =
                     out.problems.iter().all(|p| p.starts_with("output differs") || p.starts_with("no `"));
                 if bless && !out.problems.is_empty() && expectation_only {
-                    let new = format!("{}{SEPARATOR}\n{}", ft.input.trim_end_matches('\n').to_string() + "\n", out.actual);
+                    let new =
+                        format!("{}{SEPARATOR}\n{}", ft.input.trim_end_matches('\n').to_string() + "\n", out.actual);
                     std::fs::write(&path, new).expect("write");
                     eprintln!("blessed {rel}");
                 } else {
@@ -235,7 +245,10 @@ fn one_folder_per_pass() {
         *with_tests.entry(dir).or_default() += 1;
     }
     for dir in with_tests.keys() {
-        assert!(dir == "pipeline" || names.contains(&dir.as_str()), "filetests/{dir}/ is not named after a pass ({names:?})");
+        assert!(
+            dir == "pipeline" || names.contains(&dir.as_str()),
+            "filetests/{dir}/ is not named after a pass ({names:?})"
+        );
     }
     for n in names {
         assert!(with_tests.contains_key(n), "pass `{n}` has no filetests (add testsuite/filetests/{n}/*.ir)");
@@ -250,7 +263,11 @@ fn runner_detects_mismatches() {
     let wrong = format!("{input}{SEPARATOR}\ngraph g(%x: f32[2]) {{\n  %y = unary.neg(%x) : f32[2]\n  return %y\n}}\n");
     let out = check(&parse_file(&wrong).unwrap()).unwrap();
     assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
-    assert!(out.problems[0].contains("-  %y = unary.neg(%x)") && out.problems[0].contains("+  %y = unary.relu(%x)"), "{}", out.problems[0]);
+    assert!(
+        out.problems[0].contains("-  %y = unary.neg(%x)") && out.problems[0].contains("+  %y = unary.relu(%x)"),
+        "{}",
+        out.problems[0]
+    );
     let right = format!("{input}{SEPARATOR}\n{}", out.actual);
     assert!(check(&parse_file(&right).unwrap()).unwrap().problems.is_empty());
 

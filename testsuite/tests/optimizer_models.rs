@@ -40,7 +40,10 @@ fn default_pipeline_keeps_shared_models_correct() {
             opts.input_shapes.insert(n.clone(), t.shape().to_vec());
         }
         let mut g = load_model(&m.join("model.onnx"), &opts).unwrap_or_else(|e| panic!("{name}: {e}")).graph;
-        let report = match PassManager::new(passes::default_pipeline()).verify_each(true).run(&mut g, &PassContext::new(&profile)) {
+        let report = match PassManager::new(passes::default_pipeline())
+            .verify_each(true)
+            .run(&mut g, &PassContext::new(&profile))
+        {
             Ok(r) => r,
             Err(e) => {
                 failures.push(format!("{name}: {e}"));
@@ -49,7 +52,10 @@ fn default_pipeline_keeps_shared_models_correct() {
         };
         eprintln!("{name}:\n{report}");
         if report.nodes_after > report.nodes_before {
-            failures.push(format!("{name}: the pipeline grew the graph ({} → {} nodes)", report.nodes_before, report.nodes_after));
+            failures.push(format!(
+                "{name}: the pipeline grew the graph ({} → {} nodes)",
+                report.nodes_before, report.nodes_after
+            ));
         }
         let got = match ir::interp::run(&g, &inputs) {
             Ok(o) => o,
@@ -61,7 +67,10 @@ fn default_pipeline_keeps_shared_models_correct() {
         for ((oname, y), (_, want)) in got.iter().zip(&expected) {
             let c = compare(y, want, tol);
             if !c.passed() {
-                failures.push(format!("{name}: output `{oname}` after optimization: max abs {:.3e}, {} mismatches", c.max_abs, c.mismatches));
+                failures.push(format!(
+                    "{name}: output `{oname}` after optimization: max abs {:.3e}, {} mismatches",
+                    c.max_abs, c.mismatches
+                ));
             }
         }
     }

@@ -78,7 +78,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
 }
 
 fn check_group(k: &Kernel, group: usize, c: usize, m: usize) -> Result<()> {
-    if group == 0 || c % group != 0 || m % group != 0 {
+    if group == 0 || !c.is_multiple_of(group) || !m.is_multiple_of(group) {
         return k.unsupported(format!("group {group} does not divide {c} input / {m} output channels"));
     }
     Ok(())
@@ -211,12 +211,12 @@ fn forward(k: &mut Kernel, win: &Window, group: usize, integer: bool) -> Result<
                 };
                 match ok {
                     None => body(f),
-                    Some(ok) => ix::if_else(f, &ok, &[t.clone()], body, |_| vec![acc[0].clone()]),
+                    Some(ok) => ix::if_else(f, &ok, std::slice::from_ref(&t), body, |_| vec![acc[0].clone()]),
                 }
             });
             let mut v = acc[0].clone();
             if let Some(b) = &bias {
-                let bv = f.load(&b.mem, &b.mty, &[m.clone()], b.dt);
+                let bv = f.load(&b.mem, &b.mty, std::slice::from_ref(&m), b.dt);
                 v = ix::sadd(f, &v, &bv, s);
             }
             let mut yi = vec![n.clone(), m.clone()];
@@ -280,7 +280,7 @@ fn transpose(k: &mut Kernel, win: &Window, group: usize) -> Result<()> {
                 ix::if_else(
                     f,
                     &ok,
-                    &[t.clone()],
+                    std::slice::from_ref(&t),
                     |f| {
                         let part = f.for_iter(0, cg, 1, &[(zero.clone(), t.clone())], |f, c, pa| {
                             let ci = ix::lin(f, &[(g, cg as i64), (c, 1)], 0);
@@ -299,7 +299,7 @@ fn transpose(k: &mut Kernel, win: &Window, group: usize) -> Result<()> {
             });
             let mut v = acc[0].clone();
             if let Some(b) = &bias {
-                let bv = f.load(&b.mem, &b.mty, &[m.clone()], b.dt);
+                let bv = f.load(&b.mem, &b.mty, std::slice::from_ref(&m), b.dt);
                 v = ix::sadd(f, &v, &bv, s);
             }
             let mut yi = vec![n.clone(), m.clone()];
@@ -343,7 +343,7 @@ fn col2im(k: &mut Kernel, win: &Window) -> Result<()> {
                 ix::if_else(
                     f,
                     &ok,
-                    &[t.clone()],
+                    std::slice::from_ref(&t),
                     |f| {
                         let mut terms: Vec<(&str, i64)> = vec![(c.as_str(), taps as i64)];
                         terms.extend(kk.iter().zip(&tap_strides).map(|(v, &s)| (v.as_str(), s)));

@@ -59,7 +59,7 @@ impl Plan {
 
 pub fn plan(win: &Window, xs: &[usize], ws: &[usize], group: usize, t: &KernelTarget) -> Option<Plan> {
     let nd = win.img.len();
-    if group == 0 || xs[1] % group != 0 || ws[0] % group != 0 || win.col_size() == 0 || xs.iter().any(|&d| d == 0) {
+    if group == 0 || !xs[1].is_multiple_of(group) || !ws[0].is_multiple_of(group) || win.col_size() == 0 || xs.contains(&0) {
         return None;
     }
     let cg = xs[1] / group;
@@ -440,7 +440,7 @@ fn dw_row_block(f: &mut Func, cx: &DwCtx, oh0: &str, nrows: usize) {
     let chunk = d.vecs * d.vl;
     let full = nvec / d.vecs;
     // Full chunks end before the (possibly masked) last vector unless the row is exact.
-    let full = if d.ow % d.vl != 0 && full * d.vecs == nvec { full - 1 } else { full };
+    let full = if !d.ow.is_multiple_of(d.vl) && full * d.vecs == nvec { full - 1 } else { full };
     if full > 0 {
         f.for_step(0, full * chunk, chunk, |f, ow0| dw_tile(f, cx, oh0, nrows, ow0, d.vecs, None));
     }

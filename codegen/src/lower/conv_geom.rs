@@ -56,6 +56,7 @@ fn extent(k: usize, d: usize) -> usize {
 }
 
 /// Output size and (begin, end) pads of one dim (the interpreter's `window_out`).
+#[allow(clippy::too_many_arguments)]
 fn window_out(input: usize, k: usize, s: usize, d: usize, pb: usize, pe: usize, auto: AutoPad, ceil: bool) -> Geo<(usize, usize, usize)> {
     let ek = extent(k, d);
     if s == 0 {
@@ -170,6 +171,7 @@ pub fn pool(a: &PoolAttrs, xs: &[usize], ys: &[usize]) -> Geo<Window> {
 }
 
 /// Begin pad of one dim of a transposed convolution (the interpreter's `transpose_out`).
+#[allow(clippy::too_many_arguments)]
 fn transpose_pad(input: usize, k: usize, s: usize, d: usize, pb: usize, out_pad: usize, auto: AutoPad, given: Option<usize>) -> usize {
     let ek = extent(k, d) as i128;
     let natural = s as i128 * (input as i128 - 1) + out_pad as i128 + ek;
@@ -233,9 +235,9 @@ pub fn col2im(dilations: &[usize], pads: &[usize], strides: &[usize], image: &[u
     let n = image.len();
     let at = attrs(block, None, strides, dilations, pads, n)?;
     let mut cols = vec![];
-    for i in 0..n {
+    for (i, &size) in image.iter().enumerate() {
         let (o, _, _) =
-            window_out(image[i], at.kernel[i], at.strides[i], at.dilations[i], at.pads[i], at.pads[n + i], AutoPad::NotSet, false)?;
+            window_out(size, at.kernel[i], at.strides[i], at.dilations[i], at.pads[i], at.pads[n + i], AutoPad::NotSet, false)?;
         cols.push(o);
     }
     Ok(Window {

@@ -84,20 +84,23 @@ pub fn if_else(
     outs
 }
 
+/// The body of `fold_nest`: (func, indices, carried values) → new carried values.
+pub type FoldBody<'a> = dyn FnMut(&mut Func, &[String], &[String]) -> Vec<String> + 'a;
+
 /// A loop nest over `dims` carrying `inits` (value, type) through every level; `body` gets the
 /// indices and the carried values and returns the new ones. Returns the final values.
 pub fn fold_nest(
     f: &mut Func,
     dims: &[usize],
     inits: &[(String, String)],
-    body: &mut dyn FnMut(&mut Func, &[String], &[String]) -> Vec<String>,
+    body: &mut FoldBody,
 ) -> Vec<String> {
     fn go(
         f: &mut Func,
         dims: &[usize],
         ivs: &mut Vec<String>,
         inits: &[(String, String)],
-        body: &mut dyn FnMut(&mut Func, &[String], &[String]) -> Vec<String>,
+        body: &mut FoldBody,
     ) -> Vec<String> {
         if ivs.len() == dims.len() {
             let vals: Vec<String> = inits.iter().map(|(v, _)| v.clone()).collect();

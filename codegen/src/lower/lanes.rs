@@ -3,7 +3,8 @@
 //! views carved from the kernel's scratch bytes, loop nests that carry values, and the f64
 //! accumulation type (widening from every dtype, rounding back once as the interpreter does).
 
-use super::Operand;
+use super::{Kernel, Operand};
+use crate::error::Result;
 use crate::mlir::{elem_type, memref_type, Func, Scalar};
 use ir::{DType, Graph, NodeId};
 
@@ -17,6 +18,11 @@ pub struct View {
 }
 
 impl View {
+    /// An operand as it is.
+    pub fn of(o: &Operand) -> View {
+        View { mem: o.mem.clone(), mty: o.mty.clone(), shape: o.shape.clone(), dt: o.dt }
+    }
+
     /// `self[idx]` as its compute scalar.
     pub fn load(&self, f: &mut Func, idx: &[String]) -> String {
         f.load(&self.mem, &self.mty, idx, self.dt)
@@ -32,6 +38,15 @@ impl View {
         let c = from_f64(f, v, self.dt);
         self.store(f, &c, idx)
     }
+}
+
+/// Input `i` of a kernel, which must be a compilable float tensor (else Unsupported naming `what`).
+pub fn float_input(k: &Kernel, i: usize, what: &str) -> Result<Operand> {
+    let o = k.input(i)?.clone();
+    if !matches!(Scalar::of(o.dt), Some(Scalar::Float(_))) {
+        return k.unsupported(format!("{what} of dtype {}", o.dt));
+    }
+    Ok(o)
 }
 
 /// Row-major strides of `shape`.
@@ -150,21 +165,13 @@ impl Carver {
     }
 }
 
-/// A loop nest over `dims` carrying `inits` (value, type); `body` gets the induction variables
-/// and the carried values and returns the next ones. Returns the final values.
-pub fn nest_iter(
-    f: &mut Func,
-    dims: &[usize],
-    inits: &[(String, String)],
-    body: &mut dyn FnMut(&mut Func, &[String], &[String]) -> Vec<String>,
-) -> Vec<String> {
-    fn go(
-        f: &mut Func,
-        dims: &[usize],
-        ivs: &mut Vec<String>,
-        inits: &[(String, String)],
-        body: &mut dyn FnMut(&mut Func, &[String], &[String]) -> Vec<String>,
-    ) -> Vec<String> {
+/// The body of a carried loop nest: gets the induction variables and the carried values,
+/// returns the next values.
+pub type CarryBody<'a> = dyn FnMut(&mut Func, &[String], &[String]) -> Vec<String> + 'a;
+
+/// A loop nest over `dims` carrying `inits` (value, type). Returns the final values.
+pub fn nest_iter(f: &mut Func, dims: &[usize], inits: &[(String, String)], body: &mut CarryBody) -> Vec<String> {
+    fn go(f: &mut Func, dims: &[usize], ivs: &mut Vec<String>, inits: &[(String, String)], body: &mut CarryBody) -> Vec<String> {
         if ivs.len() == dims.len() {
             let vals: Vec<String> = inits.iter().map(|(v, _)| v.clone()).collect();
             let iv = ivs.clone();
@@ -202,7 +209,7 @@ pub fn nest(f: &mut Func, dims: &[usize], body: &mut dyn FnMut(&mut Func, &[Stri
 }
 
 /// The scalar type `dt` is computed in (an error message for dtypes with none).
-pub fn scalar(dt: DType) -> Result<Scalar, String> {
+pub fn scalar(dt: DType) -> std::result::Result<Scalar, String> {
     Scalar::of(dt).ok_or_else(|| format!("dtype {dt} is not compiled"))
 }
 
@@ -293,13 +300,21 @@ pub fn add_r(f: &mut Func, a: &str, b: &str, ty: &str) -> String {
     f.op(format!("arith.addf {a}, {b} fastmath<reassoc> : {ty}"))
 }
 
-/// Fold the contiguous run `x[prefix…, 0..n]` (x's innermost dim) with the float op `op`
-/// (`maximumf`, `minimumf`, `maxnumf`, `minnumf`: exact and order-independent, so the result
-/// equals the interpreter's sequential fold) starting from `init`, a compute scalar of `s`.
-/// LLVM does not vectorize these reductions itself (they are expanded into compare/select
-/// chains), so the body is written with `vector` ops of `lanes` elements, then the lanes and the
-/// tail are folded in scalar.
-pub fn vec_fold(f: &mut Func, x: &View, prefix: &[String], n: usize, lanes: usize, op: &str, init: &str, s: Scalar) -> String {
+/// A NaN-exact float fold: `op` is `maximumf`, `minimumf`, `maxnumf` or `minnumf` (exact and
+/// order-independent, so any order gives the interpreter's sequential result), `init` a
+/// compute scalar of `s`, `lanes` the vector width.
+pub struct Fold<'a> {
+    pub op: &'a str,
+    pub init: &'a str,
+    pub s: Scalar,
+    pub lanes: usize,
+}
+
+/// Fold the contiguous run `x[prefix…, 0..n]` (x's innermost dim). LLVM does not vectorize
+/// these reductions itself (they are expanded into compare/select chains), so the body is
+/// written with `vector` ops, then the lanes and the tail are folded in scalar.
+pub fn vec_fold(f: &mut Func, x: &View, prefix: &[String], n: usize, fold: &Fold) -> String {
+    let Fold { op, init, s, lanes } = *fold;
     let t = s.ty();
     let e = elem_type(x.dt).unwrap_or("f32");
     let at = |j: &str| {

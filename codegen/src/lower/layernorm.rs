@@ -6,7 +6,7 @@
 //! reassociated so LLVM vectorizes them.
 
 use super::lanes::{self, add_r, to_f64, View};
-use super::{Kernel, Operand};
+use super::Kernel;
 use crate::error::Result;
 use crate::mlir::{Func, Scalar};
 use ir::Op;
@@ -18,24 +18,16 @@ fn bcast_index(f: &mut Func, shape: &[usize], full: &[String]) -> Vec<String> {
     shape.iter().enumerate().map(|(i, &d)| if d == 1 { c0.clone() } else { full[off + i].clone() }).collect()
 }
 
-fn float_input(k: &Kernel, i: usize, what: &str) -> Result<Operand> {
-    let o = k.input(i)?.clone();
-    if !o.dt.is_float() || Scalar::of(o.dt).is_none() {
-        return k.unsupported(format!("{what} of dtype {}", o.dt));
-    }
-    Ok(o)
-}
-
 pub fn lower(k: &mut Kernel) -> Result<()> {
     let (axis, eps, layer) = match k.node.op {
         Op::LayerNorm { axis, epsilon } => (axis, epsilon.0 as f64, true),
         Op::RmsNorm { axis, epsilon } => (axis, epsilon.0 as f64, false),
         _ => unreachable!(),
     };
-    let x = float_input(k, 0, "x")?;
-    let scale = float_input(k, 1, "scale")?;
+    let x = lanes::float_input(k, 0, "x")?;
+    let scale = lanes::float_input(k, 1, "scale")?;
     let bias = match (layer, k.ins.get(2).and_then(|o| o.as_ref())) {
-        (true, Some(_)) => Some(float_input(k, 2, "bias")?),
+        (true, Some(_)) => Some(lanes::float_input(k, 2, "bias")?),
         _ => None,
     };
     for p in std::iter::once(&scale).chain(bias.as_ref()) {
@@ -60,8 +52,8 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     let xf = lanes::view(f, &x, &x.shape);
     let yf = lanes::view(f, &outs[0], &x.shape);
     let stats: Vec<View> = if layer { outs[1..].iter().take(2).map(|o| lanes::view(f, o, &lead)).collect() } else { vec![] };
-    let sv = View { mem: scale.mem.clone(), mty: scale.mty.clone(), shape: scale.shape.clone(), dt: scale.dt };
-    let bv = bias.as_ref().map(|b| View { mem: b.mem.clone(), mty: b.mty.clone(), shape: b.shape.clone(), dt: b.dt });
+    let sv = View::of(&scale);
+    let bv = bias.as_ref().map(View::of);
     let f64s = Scalar::Float(64);
     let (epsc, zero, one) = (f.fconst(eps, f64s), f.fconst(0.0, f64s), f.fconst(1.0, f64s));
     let len = f.fconst(inner as f64, f64s);

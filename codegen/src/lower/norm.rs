@@ -5,7 +5,7 @@
 //! (x − mean)·inv·scale + bias. Innermost loops run over contiguous spatial positions.
 
 use super::lanes::{self, add_r, to_f64, View};
-use super::{Kernel, Operand};
+use super::Kernel;
 use crate::error::Result;
 use crate::mlir::{Func, Scalar};
 use ir::Op;
@@ -16,28 +16,20 @@ fn param(f: &mut Func, p: &View, idx: &[String]) -> String {
     to_f64(f, &v, p.dt)
 }
 
-fn float_input(k: &Kernel, i: usize, what: &str) -> Result<Operand> {
-    let o = k.input(i)?.clone();
-    if !o.dt.is_float() || Scalar::of(o.dt).is_none() {
-        return k.unsupported(format!("{what} of dtype {}", o.dt));
-    }
-    Ok(o)
-}
-
 pub fn lower(k: &mut Kernel) -> Result<()> {
-    let x = float_input(k, 0, "x")?;
+    let x = lanes::float_input(k, 0, "x")?;
     let y = k.outs[0].clone();
     if x.shape.len() < 2 {
         return k.unsupported(format!("input of rank {} (needs N, C, …)", x.shape.len()));
     }
     let (n, c) = (x.shape[0], x.shape[1]);
     let sp: usize = x.shape[2..].iter().product();
-    let scale = float_input(k, 1, "scale")?;
-    let bias = float_input(k, 2, "bias")?;
+    let scale = lanes::float_input(k, 1, "scale")?;
+    let bias = lanes::float_input(k, 2, "bias")?;
     match k.node.op {
         Op::BatchNorm { epsilon } => {
-            let mean = float_input(k, 3, "mean")?;
-            let var = float_input(k, 4, "var")?;
+            let mean = lanes::float_input(k, 3, "mean")?;
+            let var = lanes::float_input(k, 4, "var")?;
             let f = &mut k.f;
             let xv = lanes::view(f, &x, &[n, c, sp]);
             let yv = lanes::view(f, &y, &[n, c, sp]);

@@ -318,7 +318,7 @@ fn per_output(f: &mut Func, r: &Red, g: &Groups, x: &View, y: &View) {
         if s.is_float() && r.acc == Acc::Native && red.len() == 1 && g.trailing() {
             // One contiguous run: fold it with vector ops (LLVM leaves max/min chains scalar).
             let op = if r.kind == ReduceKind::Max { "maximumf" } else { "minimumf" };
-            let v = lanes::vec_fold(f, x, kiv, red[0], r.lanes, op, &init, s);
+            let v = lanes::vec_fold(f, x, kiv, red[0], &lanes::Fold { op, init: &init, s, lanes: r.lanes });
             y.store(f, &v, &yi);
             return;
         }

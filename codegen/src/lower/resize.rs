@@ -14,7 +14,7 @@ use crate::mlir::{Func, Scalar};
 use ir::{CoordTransform, DType, Graph, NodeId, Op, ResizeAttrs, ResizeMode, Tensor};
 
 fn present(t: Option<&Tensor>) -> Option<&Tensor> {
-    t.filter(|t| !t.shape().iter().any(|&d| d == 0))
+    t.filter(|t| !t.shape().contains(&0))
 }
 
 /// The plan from the constant operands (roi, scales, sizes).

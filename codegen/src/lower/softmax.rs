@@ -138,7 +138,8 @@ fn softmax_row(f: &mut Func, sm: &Sm, kind: SoftmaxKind, o: &str) {
     let c0 = f.idx(0);
     let at = |j: &str| [o.to_string(), j.to_string(), c0.clone()];
     let ninf = f.fconst(f64::NEG_INFINITY, s);
-    let m = lanes::vec_fold(f, &sm.rows, &[o.to_string()], sm.n, sm.lanes, "maxnumf", &ninf, s);
+    let fold = lanes::Fold { op: "maxnumf", init: &ninf, s, lanes: sm.lanes };
+    let m = lanes::vec_fold(f, &sm.rows, &[o.to_string()], sm.n, &fold);
     let m = finite_or_zero(f, &m, s);
     let cache = sm.cache && kind == SoftmaxKind::Softmax;
     let z = f.fconst(0.0, Scalar::Float(64));

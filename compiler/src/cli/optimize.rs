@@ -62,7 +62,7 @@ pub fn optimize(g: &mut Graph, profile: &Profile, a: &OptArgs) -> Result<Pipelin
     let total = pm.passes().len();
     pm.on_dump(move |d| eprintln!("{}\n{}", d.header(total), d.text));
     let cx = PassContext::with_options(profile, PassOptions { verbosity: a.verbose as u8, ..Default::default() });
-    let report = pm.run(g, &cx).map_err(|e| format!("optimizer: {e}"))?;
+    let report = pm.run(g, &cx).map_err(|e| format!("optimizer: {e} (`--disable-pass NAME` skips a pass)"))?;
     if a.verbose {
         eprintln!("{report}");
     }

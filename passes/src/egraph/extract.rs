@@ -11,7 +11,9 @@
 use super::analysis::EG;
 use super::cost::{node_time, RooflineCost, INFEASIBLE};
 use super::error::EgraphError;
+use super::ilp;
 use super::lang::TNode;
+use super::options::ExtractorKind;
 use egg::{Extractor, Id};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -29,6 +31,8 @@ pub struct Extraction {
     pub cost: f64,
     /// Class switches the DAG-cost improvement made after the greedy choice.
     pub improved: usize,
+    /// What the ILP extractor did, when it was asked for.
+    pub ilp: Option<ilp::IlpReport>,
 }
 
 /// The kernel time of every e-node.
@@ -36,18 +40,15 @@ fn node_times(eg: &EG, profile: &Profile) -> HashMap<TNode, f64> {
     eg.classes().flat_map(|c| c.nodes.iter().map(|n| (n.clone(), node_time(eg, profile, n)))).collect()
 }
 
-/// Index-based view of a choice, for fast DAG-cost evaluation.
-struct Dag<'a> {
-    eg: &'a EG,
-    /// Dense class index of each canonical class id.
-    index: HashMap<Id, usize>,
+/// Index-based view of the e-graph for extraction: classes by dense index.
+pub struct Dag {
     /// Per class: its nodes' (children as class indices, time).
-    nodes: Vec<Vec<(Vec<usize>, f64)>>,
-    roots: Vec<usize>,
+    pub nodes: Vec<Vec<(Vec<usize>, f64)>>,
+    pub roots: Vec<usize>,
 }
 
-impl<'a> Dag<'a> {
-    fn new(eg: &'a EG, roots: &[Id], times: &HashMap<TNode, f64>) -> Self {
+impl Dag {
+    fn new(eg: &EG, roots: &[Id], times: &HashMap<TNode, f64>) -> Self {
         let index: HashMap<Id, usize> = eg.classes().enumerate().map(|(i, c)| (c.id, i)).collect();
         let nodes = eg
             .classes()
@@ -62,11 +63,12 @@ impl<'a> Dag<'a> {
             })
             .collect();
         let roots = roots.iter().map(|r| index[&eg.find(*r)]).collect();
-        Dag { eg, index, nodes, roots }
+        Dag { nodes, roots }
     }
 
     /// DAG cost of `choice` (node index per class), or None if the chosen term has a cycle.
-    fn cost(&self, choice: &[usize], mark: &mut [u8]) -> Option<f64> {
+    /// Afterwards `mark[c] == 2` exactly for the classes the term uses.
+    pub fn cost(&self, choice: &[usize], mark: &mut [u8]) -> Option<f64> {
         mark.iter_mut().for_each(|m| *m = 0);
         let mut total = 0.0;
         let mut stack: Vec<(usize, bool)> = self.roots.iter().map(|&r| (r, false)).collect();
@@ -100,7 +102,8 @@ impl<'a> Dag<'a> {
     }
 }
 
-pub fn greedy(eg: &EG, roots: &[Id], profile: &Profile) -> Result<Extraction, EgraphError> {
+/// Extract with `kind` (see the module doc); `ilp_time` bounds the ILP solve.
+pub fn extract(eg: &EG, roots: &[Id], profile: &Profile, kind: ExtractorKind, ilp_time: Duration) -> Result<Extraction, EgraphError> {
     let times = node_times(eg, profile);
     let ex = Extractor::new(eg, RooflineCost::new(&times));
     for (i, &r) in roots.iter().enumerate() {
@@ -146,14 +149,27 @@ pub fn greedy(eg: &EG, roots: &[Id], profile: &Profile) -> Result<Extraction, Eg
             break;
         }
     }
+    let mut report = None;
+    if kind == ExtractorKind::Ilp {
+        let (r, better) = ilp::solve(&dag, &choice, best, ilp_time);
+        if let Some((c, t)) = better {
+            choice = c;
+            best = t;
+        }
+        report = Some(r);
+    }
     // Keep the reachable classes only.
     dag.cost(&choice, &mut mark);
     let choice: HashMap<Id, TNode> = classes
         .iter()
         .enumerate()
         .filter(|&(i, _)| mark[i] == 2)
-        .map(|(i, &c)| (c, dag.eg[c].nodes[choice[i]].clone()))
+        .map(|(i, &c)| (c, eg[c].nodes[choice[i]].clone()))
         .collect();
-    let _ = &dag.index;
-    Ok(Extraction { choice, cost: best, improved })
+    Ok(Extraction { choice, cost: best, improved, ilp: report })
+}
+
+/// The greedy extraction (used for the cost of the unoptimized graph, too).
+pub fn greedy(eg: &EG, roots: &[Id], profile: &Profile) -> Result<Extraction, EgraphError> {
+    extract(eg, roots, profile, ExtractorKind::Greedy, Duration::ZERO)
 }

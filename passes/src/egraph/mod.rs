@@ -19,6 +19,7 @@ pub mod cost;
 mod error;
 pub mod extract;
 pub mod from_ir;
+mod ilp;
 pub mod irop;
 pub mod lang;
 mod meta;
@@ -30,6 +31,7 @@ mod stats;
 pub mod to_ir;
 
 pub use error::EgraphError;
+pub use ilp::IlpReport;
 pub use options::{EgraphOptions, ExtractorKind};
 pub use stats::EgraphStats;
 
@@ -98,9 +100,10 @@ fn stage(
 
     let t1 = Instant::now();
     let roots: Vec<_> = roots.iter().map(|&r| eg.find(r)).collect();
-    let ex = extract::greedy(&eg, &roots, profile)?;
+    let ex = extract::extract(&eg, &roots, profile, opts.extractor, opts.ilp_time_limit)?;
     stats.cost_after = ex.cost;
     stats.improved += ex.improved;
+    stats.ilp.extend(ex.ilp);
     let new = to_ir::export(g, &eg, &ex.choice, &roots, &names, &const_names)?;
     ir::verify::verify(&new).map_err(EgraphError::Verify)?;
     stats.extract_time += t1.elapsed();

@@ -9,6 +9,9 @@ pub enum ExtractorKind {
     /// climbing on the DAG cost (each chosen kernel counted once).
     #[default]
     Greedy,
+    /// The greedy choice, then the DAG-cost-optimal one from an integer linear program
+    /// (microlp, pure Rust) warm-started from it, within `ilp_time_limit` per stage.
+    Ilp,
 }
 
 #[derive(Clone, Debug)]
@@ -20,6 +23,8 @@ pub struct EgraphOptions {
     /// Wall-clock budget of the whole saturation (both phases).
     pub time_limit: Duration,
     pub extractor: ExtractorKind,
+    /// Time budget of each ILP solve (`ExtractorKind::Ilp`).
+    pub ilp_time_limit: Duration,
     /// Rules (by name) or themes (by file name: `algebra`, `fusion`…) to leave out.
     pub disabled: Vec<String>,
 }
@@ -31,6 +36,7 @@ impl Default for EgraphOptions {
             iter_limit: 30,
             time_limit: Duration::from_secs(10),
             extractor: ExtractorKind::Greedy,
+            ilp_time_limit: Duration::from_secs(10),
             disabled: Vec::new(),
         }
     }

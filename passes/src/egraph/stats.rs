@@ -24,20 +24,31 @@ pub struct EgraphStats {
     pub cost_after: f64,
     /// Class switches the DAG-cost improvement made after the greedy extraction.
     pub improved: usize,
+    /// The ILP extractor's report per stage, when it ran.
+    pub ilp: Vec<crate::egraph::IlpReport>,
     pub saturate_time: Duration,
     pub extract_time: Duration,
     pub total_time: Duration,
+}
+
+/// Seconds as ms, or µs below a millisecond.
+fn secs(t: f64) -> String {
+    if t >= 1e-3 {
+        format!("{:.3} ms", t * 1e3)
+    } else {
+        format!("{:.2} µs", t * 1e6)
+    }
 }
 
 impl fmt::Display for EgraphStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "egraph: {} -> {} nodes, est. {:.3} ms -> {:.3} ms; {} iterations ({}), {} e-nodes, {} e-classes",
+            "egraph: {} -> {} nodes, est. {} -> {}; {} iterations ({}), {} e-nodes, {} e-classes",
             self.nodes_before,
             self.nodes_after,
-            self.cost_before * 1e3,
-            self.cost_after * 1e3,
+            secs(self.cost_before),
+            secs(self.cost_after),
             self.iterations,
             self.stop_reasons.join(", "),
             self.enodes,
@@ -52,6 +63,19 @@ impl fmt::Display for EgraphStats {
             self.rejected,
             self.improved
         )?;
+        for (i, r) in self.ilp.iter().enumerate() {
+            writeln!(
+                f,
+                "egraph ilp (stage {}): {} in {:.1} ms, {} variables, {} constraints; est. {} (greedy) -> {}",
+                i + 1,
+                r.status,
+                r.time.as_secs_f64() * 1e3,
+                r.variables,
+                r.constraints,
+                secs(r.warm_cost),
+                secs(r.cost)
+            )?;
+        }
         let rules: Vec<String> = self.applied.iter().map(|(r, n)| format!("{r} {n}")).collect();
         write!(f, "egraph rules applied: {}", if rules.is_empty() { "none".into() } else { rules.join(", ") })
     }

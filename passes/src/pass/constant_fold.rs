@@ -50,7 +50,13 @@ impl Pass for ConstantFold {
 
 impl ConstantFold {
     /// The values of node `id` if it should be folded.
-    fn try_fold(&self, g: &Graph, id: NodeId, cx: &PassContext, stats: &mut PassStats) -> Result<Option<Vec<Tensor>>, PassError> {
+    fn try_fold(
+        &self,
+        g: &Graph,
+        id: NodeId,
+        cx: &PassContext,
+        stats: &mut PassStats,
+    ) -> Result<Option<Vec<Tensor>>, PassError> {
         let node = g.node(id);
         if matches!(node.op, Op::Input | Op::Const(_)) || node.outputs.is_empty() {
             return Ok(None);
@@ -91,7 +97,13 @@ impl ConstantFold {
         if out.len() < node.outputs.len() {
             return Err(PassError::Failed {
                 pass: self.name().into(),
-                msg: format!("node `{}` ({}) evaluated to {} values, it has {} outputs", node.name, node.op.name(), out.len(), node.outputs.len()),
+                msg: format!(
+                    "node `{}` ({}) evaluated to {} values, it has {} outputs",
+                    node.name,
+                    node.op.name(),
+                    out.len(),
+                    node.outputs.len()
+                ),
             });
         }
         out.truncate(node.outputs.len());
