@@ -176,3 +176,27 @@ fn rule_selection_and_statistics() {
         assert!(text.contains(part), "`{part}` missing from:\n{text}");
     }
 }
+
+#[test]
+fn symbolic_dims_and_pass_through_outputs() {
+    use ir::Dim;
+    let mut g = Graph::new("t");
+    let x = g.add_input("x", TensorType::new(DType::F32, vec![Dim::Sym("batch".into()), Dim::Static(8)]));
+    g.add_input("unused", TensorType::fixed(DType::F32, &[2]));
+    let w = g.add_const("w", rand_tensor(&[8, 4], 7));
+    let b = g.add_const("b", rand_tensor(&[4], 8));
+    let mm = node(&mut g, "mm", Op::MatMul { trans_a: false, trans_b: false }, &[Some(x), Some(w)]);
+    let add = node(&mut g, "add", Op::Binary(BinaryOp::Add), &[Some(mm), Some(b)]);
+    let y = node(&mut g, "y", Op::Unary(UnaryOp::Tanh), &[Some(add)]);
+    g.add_output("y", y).unwrap();
+    g.add_output("x_again", x).unwrap();
+    g.add_output("w_out", w).unwrap();
+    let inputs = vec![("x".to_string(), rand_tensor(&[3, 8], 9)), ("unused".to_string(), rand_tensor(&[2], 1))];
+    let before = run(&g, &inputs);
+    optimize(&mut g, &profile(), &EgraphOptions::default()).expect("optimize");
+    ir::verify::verify(&g).expect("valid");
+    assert_eq!(g.inputs().len(), 2, "unused inputs are kept");
+    assert_eq!(g.value_type(g.outputs()[0].1).dims[0], Dim::Sym("batch".into()));
+    assert_eq!(count(&g, |o| matches!(o, Op::MatMulFused { .. })), 1);
+    close(&run(&g, &inputs), &before);
+}

@@ -5,7 +5,7 @@
 use edgec::compare::{compare, Tolerance};
 use edgec::onnx::{load_model, ImportOptions};
 use ir::{FusedExpr, FusedStep, Graph, Op, UnaryOp};
-use passes::egraph::{optimize, EgraphOptions};
+use passes::egraph::{optimize, EgraphOptions, EgraphStats};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use testsuite::conformance::read_numbered;
@@ -41,10 +41,10 @@ fn epilogue(op: &Op) -> Option<&FusedExpr> {
 
 /// Optimize one model, check it against its reference outputs, return the graph.
 fn run_model(dir: &std::path::Path, name: &str) -> Graph {
-    run_model_with(dir, name, &EgraphOptions::default())
+    run_model_with(dir, name, &EgraphOptions::default()).0
 }
 
-fn run_model_with(dir: &std::path::Path, name: &str, eopts: &EgraphOptions) -> Graph {
+fn run_model_with(dir: &std::path::Path, name: &str, eopts: &EgraphOptions) -> (Graph, EgraphStats) {
     let m = dir.join(name);
     let data = m.join("test_data_set_0");
     let inputs = read_numbered(&data, "input").unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -66,7 +66,7 @@ fn run_model_with(dir: &std::path::Path, name: &str, eopts: &EgraphOptions) -> G
         let c = compare(y, want, Tolerance::MODEL);
         assert!(c.passed(), "{name}: output {oname}: max abs {:.3e} max rel {:.3e}", c.max_abs, c.max_rel);
     }
-    g
+    (g, stats)
 }
 
 #[test]
@@ -116,8 +116,16 @@ fn ilp_extraction_matches_reference_outputs() {
         eprintln!("SKIPPED: ../shared/models not found beside the checkout");
         return;
     };
-    let opts = EgraphOptions { extractor: passes::egraph::ExtractorKind::Ilp, ..Default::default() };
-    for name in ["mlp", "attention", "bert_tiny", "squeezenet1_1", "mobilenet_v2", "gpt2_mini", "llama_mini"] {
-        run_model_with(&dir, name, &opts);
+    let opts = EgraphOptions {
+        extractor: passes::egraph::ExtractorKind::Ilp,
+        ilp_time_limit: std::time::Duration::from_secs(2),
+        ..Default::default()
+    };
+    for name in ["mlp", "attention", "bert_tiny", "llama_mini"] {
+        let (_, stats) = run_model_with(&dir, name, &opts);
+        assert_eq!(stats.ilp.len(), 2, "{name}: one ILP solve per stage");
+        for r in &stats.ilp {
+            assert!(r.cost <= r.warm_cost, "{name}: the ILP result is worse than its warm start");
+        }
     }
 }

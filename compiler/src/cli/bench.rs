@@ -69,6 +69,10 @@ pub struct BenchArgs {
     /// Seed of the random inputs (and of a kernel benchmark's constants).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The optimizer runs before code generation, as in `edgec compile` (`--disable-pass egraph`
+    /// measures the model without fusion).
+    #[command(flatten)]
+    pub opt: super::optimize::OptArgs,
 }
 
 /// Check the flags that need no model; returns the max regression as a fraction.
@@ -127,7 +131,9 @@ fn model_job(a: &BenchArgs, model: &Path) -> Result<Job, String> {
         }
         test = Some(td);
     }
-    let graph = load_model(model, &opts).map_err(|e| e.to_string())?.graph;
+    let mut graph = load_model(model, &opts).map_err(|e| e.to_string())?.graph;
+    let profile = targets::Profile::resolve(&a.target).map_err(|e| e.to_string())?;
+    super::optimize::optimize(&mut graph, &profile, &a.opt)?;
     let (ins, from, expected) = match test {
         Some(td) => (
             inputs::in_graph_order(&graph, &td.inputs)?,

@@ -23,7 +23,7 @@ pub struct Imported {
     pub const_names: HashMap<u32, String>,
 }
 
-/// Add the leaf holding `v` (a Lit for f32 scalars, else a side-table constant).
+/// Add the leaf holding constant `v` (by side-table id; the analysis adds a `Lit` to f32 scalars).
 pub fn add_const(eg: &mut EG, v: Arc<ir::Tensor>) -> Id {
     let c = eg.analysis.intern(v);
     eg.add(TNode::leaf(EOp::Const(c)))

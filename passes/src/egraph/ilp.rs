@@ -54,9 +54,9 @@ pub fn solve(dag: &Dag, warm: &[usize], warm_cost: f64, limit: Duration) -> (Ilp
     let active: Vec<Option<Variable>> = (0..n).map(|c| live[c].then(|| p.add_binary_var(0.0))).collect();
     let level: Vec<Option<Variable>> = (0..n).map(|c| live[c].then(|| p.add_var(0.0, (0.0, k)))).collect();
     let mut x: Vec<Vec<Option<Variable>>> = Vec::with_capacity(n);
-    for c in 0..n {
+    for (c, nodes) in dag.nodes.iter().enumerate() {
         let mut row = Vec::new();
-        for (kids, t) in &dag.nodes[c] {
+        for (kids, t) in nodes {
             let usable = live[c] && t.is_finite() && !kids.contains(&c);
             row.push(usable.then(|| p.add_binary_var((t * 1e6).max(MIN_US))));
         }

@@ -133,10 +133,6 @@ impl TNode {
             _ => None,
         }
     }
-
-    pub fn is_leaf_const(&self) -> bool {
-        matches!(self.op, EOp::Const(_) | EOp::Lit(_))
-    }
 }
 
 impl Language for TNode {

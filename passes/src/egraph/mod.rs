@@ -70,18 +70,18 @@ fn stage(
     profile: &Profile,
     opts: &EgraphOptions,
     phases: &[&[Rewrite<TNode, TensorAnalysis>]],
-    deadline: Instant,
     stats: &mut EgraphStats,
 ) -> Result<ir::Graph, EgraphError> {
     let t0 = Instant::now();
     let from_ir::Imported { egraph, roots, names, const_names } = from_ir::import(g)?;
     let mut eg = egraph;
     for rules in phases {
+        let left = opts.time_limit.saturating_sub(stats.saturate_time + t0.elapsed());
         let runner: Runner<TNode, TensorAnalysis> = Runner::new(TensorAnalysis::default())
             .with_egraph(eg)
             .with_node_limit(opts.node_limit)
             .with_iter_limit(opts.iter_limit)
-            .with_time_limit(deadline.saturating_duration_since(Instant::now()))
+            .with_time_limit(left)
             .with_scheduler(BackoffScheduler::default().with_initial_match_limit(20_000))
             .run(rules.iter());
         stats.iterations += runner.iterations.len();
@@ -120,7 +120,6 @@ fn stage(
 /// run.
 pub fn optimize(g: &mut ir::Graph, profile: &Profile, opts: &EgraphOptions) -> Result<EgraphStats, EgraphError> {
     let t0 = Instant::now();
-    let deadline = t0 + opts.time_limit;
     let always = |r: &rules::RuleDef| rules::ALWAYS_THEMES.contains(&r.theme.as_str());
     let recognise = select(opts, |r| !r.is_fusion())?;
     let algebra = select(opts, always)?;
@@ -128,8 +127,8 @@ pub fn optimize(g: &mut ir::Graph, profile: &Profile, opts: &EgraphOptions) -> R
     let mut stats = EgraphStats { nodes_before: g.node_count(), ..Default::default() };
     let initial = from_ir::import(g)?;
     stats.cost_before = extract::greedy(&initial.egraph, &initial.roots, profile)?.cost;
-    let mid = stage(g, profile, opts, &[&recognise], deadline, &mut stats)?;
-    let last = stage(&mid, profile, opts, &[&algebra, &fuse], deadline, &mut stats)?;
+    let mid = stage(g, profile, opts, &[&recognise], &mut stats)?;
+    let last = stage(&mid, profile, opts, &[&algebra, &fuse], &mut stats)?;
     stats.nodes_after = last.node_count();
     *g = last;
     stats.total_time = t0.elapsed();

@@ -20,7 +20,7 @@ pub struct EgraphOptions {
     pub node_limit: usize,
     /// Stop after this many iterations (per phase).
     pub iter_limit: usize,
-    /// Wall-clock budget of the whole saturation (both phases).
+    /// Wall-clock budget of equality saturation (all stages together; extraction not counted).
     pub time_limit: Duration,
     pub extractor: ExtractorKind,
     /// Time budget of each ILP solve (`ExtractorKind::Ilp`).
@@ -36,7 +36,7 @@ impl Default for EgraphOptions {
             iter_limit: 30,
             time_limit: Duration::from_secs(10),
             extractor: ExtractorKind::Greedy,
-            ilp_time_limit: Duration::from_secs(10),
+            ilp_time_limit: Duration::from_secs(5),
             disabled: Vec::new(),
         }
     }

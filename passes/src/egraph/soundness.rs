@@ -8,7 +8,7 @@
 use super::analysis::{decode_node, eval_meta, same_types, TensorAnalysis, EG};
 use super::from_ir::add_const;
 use super::lang::{EOp, TNode};
-use super::rules::example::{DimExpr, Example, Factor, ValueExpr, Values, VarSpec};
+use super::rules::example::{DimExpr, Example, Factor, Range, ValueExpr, Values, VarSpec};
 use super::rules::RuleDef;
 use egg::{Id, Runner, Subst, Var};
 use ir::{DType, Tensor, TensorType};
@@ -93,7 +93,7 @@ fn bind(spec: &VarSpec, letters: &HashMap<String, usize>, rng: &mut Rng) -> Resu
                 .collect();
             Bound::Const(tensor(*dtype, &shape, v)?)
         }
-        VarSpec::Tensor { konst, dtype, dims, values, positive } => {
+        VarSpec::Tensor { konst, dtype, dims, values, range } => {
             let shape: Vec<usize> = dims.iter().map(|d| dim(d, letters)).collect::<Result<_, _>>()?;
             let n: usize = shape.iter().product();
             let v: Vec<f64> = match values {
@@ -112,7 +112,11 @@ fn bind(spec: &VarSpec, letters: &HashMap<String, usize>, rng: &mut Rng) -> Resu
                     v
                 }
                 None if dtype.is_float() => {
-                    let (lo, hi) = if *positive { (0.5, 2.5) } else { (-2.0, 2.0) };
+                    let (lo, hi) = match range {
+                        Range::Normal => (-2.0, 2.0),
+                        Range::Positive => (0.5, 2.5),
+                        Range::Wide => (-8.0, 8.0),
+                    };
                     (0..n).map(|_| rng.uniform(lo, hi)).collect()
                 }
                 None if *dtype == DType::Bool => (0..n).map(|_| (rng.next_u64() & 1) as f64).collect(),
@@ -200,10 +204,6 @@ fn differs(a: &Tensor, b: &Tensor) -> Option<String> {
         }
     }
     None
-}
-
-fn fmt_node(n: &TNode) -> String {
-    format!("{}", n)
 }
 
 /// Check one example of `rule` on these dims (one per letter, in `Example::letters` order)
@@ -296,8 +296,8 @@ pub fn check_example(rule: &RuleDef, ex: &Example, dims: &[usize], seed: u64) ->
                     return Err(format!(
                         "class {}: `{}` disagrees with `{}`: {d}",
                         class.id,
-                        fmt_node(n),
-                        first.map(fmt_node).unwrap_or_default()
+                        n,
+                        first.map(|f| f.to_string()).unwrap_or_default()
                     ));
                 }
             }

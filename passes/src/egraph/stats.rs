@@ -8,7 +8,7 @@ use std::time::Duration;
 pub struct EgraphStats {
     /// Runner iterations over both phases.
     pub iterations: usize,
-    /// Size of the final e-graph.
+    /// Size of the largest e-graph (over the stages).
     pub enodes: usize,
     pub eclasses: usize,
     /// Successful applications per rule (rules that never applied are left out).

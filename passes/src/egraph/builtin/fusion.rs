@@ -7,7 +7,8 @@
 //! graph, see `Data::shared`) is never absorbed: it is computed anyway, so fusing it would
 //! compute it twice.
 
-use super::fuse::{canonical, compose, view, Ew, Src};
+use super::canon::canonical;
+use super::fuse::{compose, view, Ew, Src};
 use crate::egraph::analysis::{same_types, EG};
 use crate::egraph::lang::TNode;
 use egg::Id;

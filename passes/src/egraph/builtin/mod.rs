@@ -3,6 +3,7 @@
 //! pattern cannot bind (Conv's). Rule files list them with their law and examples
 //! (`builtin <name>`), so they are scheduled, counted and soundness-tested like the others.
 
+pub mod canon;
 mod conv;
 pub mod fuse;
 mod fusion;

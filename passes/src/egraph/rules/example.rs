@@ -8,7 +8,7 @@
 //! Dims are products of integers and letters; each letter is drawn at random (1 to 4) per
 //! test case, the same everywhere in one example. A tensor is a graph input unless it is
 //! `const` or given values (`= v` fills, `= [..]` lists values, which may be dim products).
-//! `positive` draws values in [0.5, 2.5) instead of [-2, 2).
+//! `positive` draws values in [0.5, 2.5), `wide` in [-8, 8), instead of [-2, 2).
 
 use crate::egraph::lang::TNode;
 use egg::PatternAst;
@@ -22,6 +22,17 @@ pub struct DimExpr(pub Vec<Factor>);
 pub enum Factor {
     Int(usize),
     Letter(String),
+}
+
+/// The range random float values are drawn from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Range {
+    /// [-2, 2)
+    Normal,
+    /// [0.5, 2.5)
+    Positive,
+    /// [-8, 8)
+    Wide,
 }
 
 /// Explicit values of a constant.
@@ -39,7 +50,7 @@ pub enum ValueExpr {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum VarSpec {
-    Tensor { konst: bool, dtype: DType, dims: Vec<DimExpr>, values: Option<Values>, positive: bool },
+    Tensor { konst: bool, dtype: DType, dims: Vec<DimExpr>, values: Option<Values>, range: Range },
     /// A constant i64 permutation: given, or random of this rank.
     Perm { given: Option<Vec<usize>>, rank: usize },
     /// A constant additive causal mask (0 allowed, f32::MIN masked; bottom-right aligned).
@@ -174,16 +185,19 @@ fn spec(s: &str) -> Result<VarSpec, String> {
         Some(r) => (true, r.trim()),
         None => (false, s),
     };
-    let (rest, positive) = match rest.strip_suffix("positive") {
-        Some(r) => (r.trim(), true),
-        None => (rest, false),
+    let (rest, range) = if let Some(r) = rest.strip_suffix("positive") {
+        (r.trim(), Range::Positive)
+    } else if let Some(r) = rest.strip_suffix("wide") {
+        (r.trim(), Range::Wide)
+    } else {
+        (rest, Range::Normal)
     };
     let (ty, vals) = match rest.split_once('=') {
         Some((t, v)) => (t.trim(), Some(values(v)?)),
         None => (rest, None),
     };
     let (dtype, dims) = typed(ty)?;
-    Ok(VarSpec::Tensor { konst: konst || vals.is_some(), dtype, dims, values: vals, positive })
+    Ok(VarSpec::Tensor { konst: konst || vals.is_some(), dtype, dims, values: vals, range })
 }
 
 /// Parse the specs part of an `example` clause: `?x: spec; ?y: spec`.
