@@ -401,7 +401,8 @@ fn model_bench_reports_every_kernel() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path());
     let json = dir.path().join("m.json");
-    let o = edgec(&["bench", s(&model), "--iters", "3", "--json", s(&json)]);
+    // Without the e-graph pass each op is its own kernel (with it, add+relu fuse into one).
+    let o = edgec(&["bench", s(&model), "--iters", "3", "--json", s(&json), "--disable-pass", "egraph"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rep: Report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(rep.subject.kind, "model");
@@ -410,6 +411,11 @@ fn model_bench_reports_every_kernel() {
     assert_eq!(ops, ["binary.add", "unary.relu"]);
     assert!(rep.kernels.iter().all(|k| k.bytes == 3 * 64 * 4 || k.bytes == 2 * 64 * 4), "{:?}", rep.kernels);
     assert_eq!(rep.inputs, "random (seed 0)");
+    let o = edgec(&["bench", s(&model), "--iters", "3", "--json", s(&json)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rep: Report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let ops: Vec<&str> = rep.kernels.iter().map(|k| k.op.as_str()).collect();
+    assert_eq!(ops, ["fused"]);
 }
 
 /// `--compare ort` when the project venv has onnxruntime (skipped with a message otherwise):
