@@ -164,6 +164,28 @@ impl Rng {
         }
     }
 
+    fn fused_arg(&mut self, step: usize) -> FusedArg {
+        match self.below(3) {
+            0 => FusedArg::In(self.below(3)),
+            1 if step > 0 => FusedArg::Step(self.below(step)),
+            _ => FusedArg::Const(F32(self.f32())),
+        }
+    }
+
+    /// A fused expression (text round trip only: it need not type-check).
+    fn fused(&mut self) -> FusedExpr {
+        let n = self.below(4);
+        let steps = (0..n)
+            .map(|i| match self.below(4) {
+                0 => FusedStep::Unary(self.unary(), self.fused_arg(i)),
+                1 => FusedStep::Binary(self.binary(), self.fused_arg(i), self.fused_arg(i)),
+                2 => FusedStep::Where(self.fused_arg(i), self.fused_arg(i), self.fused_arg(i)),
+                _ => FusedStep::Cast(self.dtype(), self.fused_arg(i)),
+            })
+            .collect();
+        FusedExpr { steps }
+    }
+
     fn unary(&mut self) -> UnaryOp {
         use UnaryOp::*;
         let units = [
@@ -261,7 +283,7 @@ impl Rng {
 
     /// Any op, with random attributes. The match must list every `Op` variant (see `all_ops_are_generated`).
     fn op(&mut self) -> Op {
-        match self.below(68) {
+        match self.below(71) {
             0 => Op::Input,
             1 => Op::Const(Arc::new(self.tensor())),
             2..=4 => Op::Unary(self.unary()),
@@ -399,6 +421,9 @@ impl Rng {
             }),
             65 => Op::Attention(AttentionAttrs { scale: self.opt(|r| r.f()), causal: self.bool(), softcap: self.f() }),
             66 => Op::RotaryEmbedding { interleaved: self.bool(), rotary_dim: self.usize(), num_heads: self.usize() },
+            68 => Op::Fused(self.fused()),
+            69 => Op::MatMulFused { trans_a: self.bool(), trans_b: self.bool(), epilogue: self.fused() },
+            70 => Op::ConvFused { attrs: self.conv(), epilogue: self.fused() },
             _ => Op::Col2Im { dilations: self.usizes(), pads: self.usizes(), strides: self.usizes() },
         }
     }
