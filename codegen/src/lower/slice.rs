@@ -7,39 +7,8 @@ use super::view::{copy_affine, subview_strided};
 use super::Kernel;
 use crate::error::Result;
 
-/// First index and step along an axis of size `dim` (ONNX clamping, as `ir`'s slice), and the
-/// number of elements selected.
-pub fn resolve(dim: usize, start: i64, end: i64, step: i64) -> (i64, usize) {
-    let d = dim as i128;
-    let (mut s, mut e, st) = (start as i128, end as i128, step as i128);
-    if s < 0 {
-        s += d;
-    }
-    if e < 0 {
-        e += d;
-    }
-    let len = if d == 0 {
-        s = 0;
-        0
-    } else if st > 0 {
-        s = s.clamp(0, d);
-        e = e.clamp(0, d);
-        if e > s {
-            (e - s + st - 1) / st
-        } else {
-            0
-        }
-    } else {
-        s = s.clamp(0, (d - 1).max(0));
-        e = e.clamp(-1, d - 1);
-        if s > e {
-            (s - e + (-st) - 1) / (-st)
-        } else {
-            0
-        }
-    };
-    (s as i64, len as usize)
-}
+/// First index and element count along an axis: the interpreter's own clamping rules.
+pub use ir::ops::shape_ops::resolve_slice_axis as resolve;
 
 pub fn lower(k: &mut Kernel) -> Result<()> {
     let x = k.input(0)?.clone();

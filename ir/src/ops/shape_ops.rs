@@ -12,6 +12,7 @@ mod generate;
 mod pad;
 mod reshape;
 mod slice;
+pub use slice::resolve_axis as resolve_slice_axis;
 
 use crate::{Op, OpResult, Tensor, TensorType};
 

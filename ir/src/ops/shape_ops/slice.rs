@@ -18,6 +18,13 @@ struct Range1 {
 }
 
 fn resolve(dim: usize, start: i64, end: i64, step: i64) -> Range1 {
+    let (start, len) = resolve_axis(dim, start, end, step);
+    Range1 { start, step, len }
+}
+
+/// One Slice axis against a concrete dim, by ONNX's clamping rules: the first index and the
+/// number of elements selected. Shared with code generation, which must select the same ones.
+pub fn resolve_axis(dim: usize, start: i64, end: i64, step: i64) -> (i64, usize) {
     let d = dim as i128;
     let (mut s, mut e, st) = (start as i128, end as i128, step as i128);
     if s < 0 {
@@ -46,11 +53,7 @@ fn resolve(dim: usize, start: i64, end: i64, step: i64) -> Range1 {
             0
         }
     };
-    Range1 {
-        start: s as i64,
-        step,
-        len: len as usize,
-    }
+    (s as i64, len as usize)
 }
 
 /// The ndarray slice selecting `r` (ndarray walks negative steps from the end of the range).
