@@ -3,7 +3,7 @@
 //! the transposed constant instead, so the tiled kernel streams contiguous rows of B and never
 //! packs at run time. The graph's meaning is unchanged (the interpreter agrees on both forms).
 
-use ir::{Graph, Op, Tensor, ValueId};
+use ir::{Graph, Op, Tensor};
 use std::sync::Arc;
 
 /// Swap the last two axes of a constant (rank ≥ 2).
@@ -50,7 +50,7 @@ pub fn pretranspose_constant_weights(g: &mut Graph) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ir::{DType, TensorType};
+    use ir::{DType, TensorType, ValueId};
 
     #[test]
     fn transposed_constant_b_is_stored_transposed_with_the_same_meaning() {

@@ -35,7 +35,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
     f.nest(&[b, s], |f, bs| {
         let (bi, si) = (bs[0].clone(), bs[1].clone());
         // Cache row of this token.
-        let cache_idx = |f: &mut Func, i: &str| -> Vec<String> {
+        let cache_idx = |i: &str| -> Vec<String> {
             match &pos {
                 Some(_) => vec![String::new(), i.to_string()],
                 None => vec![bi.clone(), si.clone(), i.to_string()],
@@ -56,7 +56,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
         });
         f.nest(&[nh, half], |f, hi| {
             let (h, i) = (hi[0].clone(), hi[1].clone());
-            let mut ci = cache_idx(f, &i);
+            let mut ci = cache_idx(&i);
             if let Some(r) = &row {
                 ci[0] = r.clone();
             }

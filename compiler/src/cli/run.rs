@@ -2,23 +2,10 @@
 
 use super::RunArgs;
 use crate::compare::{compare, Tolerance};
-use crate::onnx::{load_model, read_tensor_file, ImportOptions};
+use crate::onnx::{load_model, ImportOptions};
 use ir::Tensor;
 use std::path::Path;
 use std::process::ExitCode;
-
-/// input_0.pb, input_1.pb… (or output_N.pb) of an ONNX test-data folder.
-fn read_numbered(dir: &Path, prefix: &str) -> Result<Vec<(String, Tensor)>, String> {
-    let mut out = Vec::new();
-    for i in 0.. {
-        let p = dir.join(format!("{prefix}_{i}.pb"));
-        if !p.is_file() {
-            break;
-        }
-        out.push(read_tensor_file(&p).map_err(|e| e.to_string())?);
-    }
-    Ok(out)
-}
 
 pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
     if a.target.is_none() && a.opt.any() {
@@ -31,32 +18,12 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, String> {
         .map(|v| v.name)
         .collect();
     let (inputs, expected) = if let Some(dir) = &a.test_data {
-        if !dir.is_dir() {
-            return Err(format!("{}: not a folder", dir.display()));
-        }
-        let ins = read_numbered(dir, "input")?;
-        if ins.is_empty() {
-            return Err(format!("{}: no input_0.pb", dir.display()));
-        }
-        let outs = read_numbered(dir, "output")?;
-        if outs.is_empty() {
+        // Tensor files name the graph input they feed; unnamed ones bind by position.
+        let td = super::bench::inputs::read_test_data(dir, &model_inputs)?;
+        if td.outputs.is_empty() {
             return Err(format!("{}: no output_0.pb", dir.display()));
         }
-        // Tensor files name the graph input they feed; unnamed ones bind by position.
-        let ins = ins
-            .into_iter()
-            .enumerate()
-            .map(|(i, (n, t))| {
-                if model_inputs.contains(&n) {
-                    Ok((n, t))
-                } else {
-                    model_inputs
-                        .get(i)
-                        .map(|m| (m.clone(), t))
-                        .ok_or_else(|| format!("input_{i}.pb: the model has only {} inputs", model_inputs.len()))
-                }
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let (ins, outs) = (td.inputs, td.outputs);
         (ins, Some(outs))
     } else {
         let mut ins = Vec::new();
