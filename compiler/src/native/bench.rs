@@ -3,7 +3,7 @@
 //! harness that also times a fixed reference workload, so every number of a run comes from the
 //! same process on the same machine state.
 
-use super::{toolchain, write, Runner};
+use super::{read_outputs, toolchain, write, write_io_files, Runner};
 use codegen::{Artifacts, Keep, Manifest};
 use ir::{Graph, Tensor};
 use std::path::PathBuf;
@@ -98,42 +98,14 @@ impl BenchLinked {
     /// order); returns the outputs of the plain build and the timings.
     pub fn run(&self, inputs: &[Tensor], iters: usize, warmup: usize) -> Result<(Vec<Tensor>, Samples), String> {
         let m = &self.manifest;
-        if inputs.len() != m.inputs.len() {
-            return Err(format!("the compiled model takes {} inputs, got {}", m.inputs.len(), inputs.len()));
-        }
         let dir = self.exe.parent().ok_or("harness has no folder")?;
-        let mut args = vec![];
-        for (i, (t, info)) in inputs.iter().zip(&m.inputs).enumerate() {
-            if t.shape() != info.shape.as_slice() || t.dtype().name() != info.dtype {
-                return Err(format!(
-                    "input '{}': the model was compiled for {} {:?}, got {} {:?}",
-                    info.name,
-                    info.dtype,
-                    info.shape,
-                    t.dtype(),
-                    t.shape()
-                ));
-            }
-            let p = dir.join(format!("in{i}.bin"));
-            write(&p, &t.to_le_bytes())?;
-            args.push(p);
-        }
-        let outs: Vec<PathBuf> = (0..m.outputs.len()).map(|i| dir.join(format!("out{i}.bin"))).collect();
-        args.extend(outs.iter().cloned());
+        let (args, outs) = write_io_files(dir, m, inputs)?;
         let stdout = self.runner.run(&self.exe, &args, &[iters.to_string(), warmup.to_string()])?;
         let samples = parse_samples(&stdout, self.kernels)?;
         if samples.total.len() != iters || samples.profiled_total.len() != iters {
             return Err(format!("the harness reported {} timed runs, expected {iters}", samples.total.len()));
         }
-        let mut result = vec![];
-        for (p, info) in outs.iter().zip(&m.outputs) {
-            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let dt = ir::DType::ALL
-                .into_iter()
-                .find(|d| d.name() == info.dtype)
-                .ok_or_else(|| format!("unknown dtype {}", info.dtype))?;
-            result.push(Tensor::from_le_bytes(dt, &info.shape, &bytes)?);
-        }
+        let result = read_outputs(&outs, m)?;
         Ok((result, samples))
     }
 }

@@ -120,6 +120,47 @@ pub fn link(a: &Artifacts, p: &Profile) -> Result<Linked, String> {
     Ok(Linked { _dir: dir, exe, runner, manifest: a.manifest.clone() })
 }
 
+/// Write `inputs` (checked against the manifest) as in0.bin… into `dir`; returns the harness
+/// arguments (input files, then output files) and the output files.
+fn write_io_files(dir: &Path, m: &codegen::Manifest, inputs: &[Tensor]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    if inputs.len() != m.inputs.len() {
+        return Err(format!("the compiled model takes {} inputs, got {}", m.inputs.len(), inputs.len()));
+    }
+    let mut args = vec![];
+    for (i, (t, info)) in inputs.iter().zip(&m.inputs).enumerate() {
+        if t.shape() != info.shape.as_slice() || t.dtype().name() != info.dtype {
+            return Err(format!(
+                "input '{}': the model was compiled for {} {:?}, got {} {:?}",
+                info.name,
+                info.dtype,
+                info.shape,
+                t.dtype(),
+                t.shape()
+            ));
+        }
+        let p = dir.join(format!("in{i}.bin"));
+        write(&p, &t.to_le_bytes())?;
+        args.push(p);
+    }
+    let outs: Vec<PathBuf> = (0..m.outputs.len()).map(|i| dir.join(format!("out{i}.bin"))).collect();
+    args.extend(outs.iter().cloned());
+    Ok((args, outs))
+}
+
+/// Read the output files the harness wrote, typed by the manifest.
+fn read_outputs(outs: &[PathBuf], m: &codegen::Manifest) -> Result<Vec<Tensor>, String> {
+    let mut result = vec![];
+    for (p, info) in outs.iter().zip(&m.outputs) {
+        let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let dt = ir::DType::ALL
+            .into_iter()
+            .find(|d| d.name() == info.dtype)
+            .ok_or_else(|| format!("unknown dtype {}", info.dtype))?;
+        result.push(Tensor::from_le_bytes(dt, &info.shape, &bytes)?);
+    }
+    Ok(result)
+}
+
 impl Linked {
     /// Run once on `inputs` (in graph-input order); returns the outputs, and with `iters`
     /// (iterations, warm-up) the time of each timed iteration in seconds.
@@ -128,40 +169,14 @@ impl Linked {
         if inputs.len() != m.inputs.len() {
             return Err(format!("the compiled model takes {} inputs, got {}", m.inputs.len(), inputs.len()));
         }
-        let dir = self.exe.parent().unwrap();
-        let mut args = vec![];
-        for (i, (t, info)) in inputs.iter().zip(&m.inputs).enumerate() {
-            if t.shape() != info.shape.as_slice() || t.dtype().name() != info.dtype {
-                return Err(format!(
-                    "input '{}': the model was compiled for {} {:?}, got {} {:?}",
-                    info.name,
-                    info.dtype,
-                    info.shape,
-                    t.dtype(),
-                    t.shape()
-                ));
-            }
-            let p = dir.join(format!("in{i}.bin"));
-            write(&p, &t.to_le_bytes())?;
-            args.push(p);
-        }
-        let outs: Vec<PathBuf> = (0..m.outputs.len()).map(|i| dir.join(format!("out{i}.bin"))).collect();
-        args.extend(outs.iter().cloned());
+        let (args, outs) = write_io_files(self.exe.parent().unwrap(), m, inputs)?;
         let mut extra = vec![];
         if let Some((it, warm)) = iters {
             extra = vec![it.to_string(), warm.to_string()];
         }
         let stdout = self.runner.run(&self.exe, &args, &extra)?;
         let times = stdout.lines().filter_map(|l| l.trim().parse::<f64>().ok()).collect();
-        let mut result = vec![];
-        for (p, info) in outs.iter().zip(&m.outputs) {
-            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let dt = ir::DType::ALL
-                .into_iter()
-                .find(|d| d.name() == info.dtype)
-                .ok_or_else(|| format!("unknown dtype {}", info.dtype))?;
-            result.push(Tensor::from_le_bytes(dt, &info.shape, &bytes)?);
-        }
+        let result = read_outputs(&outs, m)?;
         Ok((result, times))
     }
 
