@@ -78,7 +78,7 @@ pub fn run(linked: &Linked, g: &Graph, inputs: &[(String, Tensor)]) -> Result<Ve
             .ok_or_else(|| NativeError::Error(format!("no value for graph input `{n}`")))?;
         ordered.push(t.1.clone());
     }
-    let (outs, _) = linked.run(&ordered, None).map_err(|e| NativeError::Error(format!("run: {e}")))?;
+    let outs = linked.run(&ordered).map_err(|e| NativeError::Error(format!("run: {e}")))?;
     Ok(g.outputs().iter().map(|(n, _)| n.clone()).zip(outs).collect())
 }
 

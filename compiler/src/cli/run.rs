@@ -123,7 +123,7 @@ fn run_native(
         ordered.push(t.1.clone());
     }
     let t2 = std::time::Instant::now();
-    let (outs, _) = linked.run(&ordered, None)?;
+    let outs = linked.run(&ordered)?;
     eprintln!(
         "{}: compiled in {:.2}s, linked in {:.2}s, ran in {:.3}s",
         profile.name,

@@ -1,5 +1,5 @@
-//! The C program `edgec run` and `edgec bench` link against a compiled model: it reads raw
-//! input files, calls `<name>_run`, writes raw outputs, and in bench mode times repeated runs.
+//! The C program `edgec run` links against a compiled model: it reads raw input files, calls
+//! `<name>_run` once and writes raw outputs (`edgec bench` has its own timing harness).
 
 use codegen::Manifest;
 
@@ -12,7 +12,6 @@ pub fn source(m: &Manifest) -> String {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "{n}.h"
 
 static const size_t in_bytes[] = {{{in_bytes}}};
@@ -24,17 +23,11 @@ static void *xalloc(size_t n) {{
   return p;
 }}
 
-static double now(void) {{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}}
-
-/* usage: harness IN... OUT... [ITERS WARMUP] */
+/* usage: harness IN... OUT... */
 int main(int argc, char **argv) {{
   const int ni = EDGEC_{up}_NUM_INPUTS, no = EDGEC_{up}_NUM_OUTPUTS;
-  if (argc != 1 + ni + no && argc != 3 + ni + no) {{
-    fprintf(stderr, "usage: %s IN*%d OUT*%d [ITERS WARMUP]\n", argv[0], ni, no);
+  if (argc != 1 + ni + no) {{
+    fprintf(stderr, "usage: %s IN*%d OUT*%d\n", argv[0], ni, no);
     return 2;
   }}
   const void *ins[{ni1}];
@@ -54,22 +47,8 @@ int main(int argc, char **argv) {{
   }}
   for (int i = 0; i < no; i++) outs[i] = xalloc(out_bytes[i]);
   void *ws = xalloc({n}_workspace_size());
-  int iters = 1, warmup = 0;
-  if (argc == 3 + ni + no) {{
-    iters = atoi(argv[1 + ni + no]);
-    warmup = atoi(argv[2 + ni + no]);
-  }}
-  for (int i = 0; i < warmup; i++) {{
-    int rc = {n}_run(ins, outs, ws);
-    if (rc) {{ fprintf(stderr, "{n}_run returned %d\n", rc); return 3; }}
-  }}
-  for (int i = 0; i < iters; i++) {{
-    double t0 = now();
-    int rc = {n}_run(ins, outs, ws);
-    double t1 = now();
-    if (rc) {{ fprintf(stderr, "{n}_run returned %d\n", rc); return 3; }}
-    if (argc == 3 + ni + no) printf("%.9f\n", t1 - t0);
-  }}
+  int rc = {n}_run(ins, outs, ws);
+  if (rc) {{ fprintf(stderr, "{n}_run returned %d\n", rc); return 3; }}
   for (int i = 0; i < no; i++) {{
     FILE *f = fopen(argv[1 + ni + i], "wb");
     if (!f || fwrite(outs[i], 1, out_bytes[i], f) != out_bytes[i]) {{ perror(argv[1 + ni + i]); return 2; }}

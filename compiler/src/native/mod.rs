@@ -162,22 +162,12 @@ fn read_outputs(outs: &[PathBuf], m: &codegen::Manifest) -> Result<Vec<Tensor>, 
 }
 
 impl Linked {
-    /// Run once on `inputs` (in graph-input order); returns the outputs, and with `iters`
-    /// (iterations, warm-up) the time of each timed iteration in seconds.
-    pub fn run(&self, inputs: &[Tensor], iters: Option<(usize, usize)>) -> Result<(Vec<Tensor>, Vec<f64>), String> {
-        let m = &self.manifest;
-        if inputs.len() != m.inputs.len() {
-            return Err(format!("the compiled model takes {} inputs, got {}", m.inputs.len(), inputs.len()));
-        }
-        let (args, outs) = write_io_files(self.exe.parent().unwrap(), m, inputs)?;
-        let mut extra = vec![];
-        if let Some((it, warm)) = iters {
-            extra = vec![it.to_string(), warm.to_string()];
-        }
-        let stdout = self.runner.run(&self.exe, &args, &extra)?;
-        let times = stdout.lines().filter_map(|l| l.trim().parse::<f64>().ok()).collect();
-        let result = read_outputs(&outs, m)?;
-        Ok((result, times))
+    /// Run once on `inputs` (in graph-input order); returns the outputs. (Timing lives in
+    /// `bench`, which links its own harness.)
+    pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, String> {
+        let (args, outs) = write_io_files(self.exe.parent().unwrap(), &self.manifest, inputs)?;
+        self.runner.run(&self.exe, &args, &[])?;
+        read_outputs(&outs, &self.manifest)
     }
 
     pub fn manifest(&self) -> &codegen::Manifest {
