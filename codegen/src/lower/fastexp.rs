@@ -28,22 +28,42 @@ const F64_OVERFLOW: f64 = 709.782_712_893_384;
 
 /// exp(d) for an f32 `d` (see the module doc for the range conventions).
 pub fn exp_f32(f: &mut Func, d: &str) -> String {
+    exp_in(f, d, None, true)
+}
+
+/// exp(d) lane-wise for a `vector<VLxf32>` `d` whose lanes are ≤ 0 or NaN (a softmax shift
+/// x − max): the clamp and selects above 0 are left out.
+pub fn exp_nonpos_vec(f: &mut Func, d: &str, vl: usize) -> String {
+    exp_in(f, d, Some(vl), false)
+}
+
+fn exp_in(f: &mut Func, d: &str, lanes: Option<usize>, above_zero: bool) -> String {
     let s = Scalar::Float(32);
-    let mut c = |v: f64| f.fconst(v, s);
+    let (fty, ity) = match lanes {
+        None => ("f32".to_string(), "i32".to_string()),
+        Some(n) => (format!("vector<{n}xf32>"), format!("vector<{n}xi32>")),
+    };
+    let (fty, ity) = (fty.as_str(), ity.as_str());
+    let mut c = |v: f64| match lanes {
+        None => f.fconst(v, s),
+        Some(_) => f.cst(format!("dense<0x{:08X}>", (v as f32).to_bits()), fty),
+    };
     let (lo, hi, l2e, magic, c1, c2) = (c(LOW), c(HIGH), c(LOG2E), c(MAGIC), c(C1), c(C2));
     let p: Vec<String> = P.iter().map(|&v| c(v)).collect();
     let (one, zero, max, inf, f64o) = (c(1.0), c(0.0), c(f32::MAX as f64), c(f64::INFINITY), c(F64_OVERFLOW));
     // `contract` lets LLVM fuse the multiply-adds (more accurate, not less).
     let op = |f: &mut Func, o: &str, a: &str, b: &str| {
         let fm = if matches!(o, "mulf" | "addf" | "subf") { " fastmath<contract>" } else { "" };
-        f.op(format!("arith.{o} {a}, {b}{fm} : f32"))
+        f.op(format!("arith.{o} {a}, {b}{fm} : {fty}"))
     };
     let sel = |f: &mut Func, pred: &str, a: &str, b: &str, t: &str, e: &str| {
-        let c = f.op(format!("arith.cmpf {pred}, {a}, {b} : f32"));
-        f.op(format!("arith.select {c}, {t}, {e} : f32"))
+        let c = f.op(format!("arith.cmpf {pred}, {a}, {b} : {fty}"));
+        let cty = fty.replace("f32", "i1");
+        let sel_ty = if lanes.is_some() { format!("{cty}, {fty}") } else { fty.to_string() };
+        f.op(format!("arith.select {c}, {t}, {e} : {sel_ty}"))
     };
     // Clamp. A NaN stays NaN through the arithmetic and the last select returns d for it.
-    let x = sel(f, "ogt", d, &hi, &hi, d);
+    let x = if above_zero { sel(f, "ogt", d, &hi, &hi, d) } else { d.to_string() };
     let x = sel(f, "olt", d, &lo, &lo, &x);
     let t = op(f, "mulf", &x, &l2e);
     let t = op(f, "addf", &t, &magic);
@@ -62,14 +82,20 @@ pub fn exp_f32(f: &mut Func, d: &str) -> String {
     let y = op(f, "addf", &y, &r);
     let y = op(f, "addf", &y, &one);
     // 2^n: t's bits are bits(MAGIC) + n; move n + 127 into the exponent field (wrapping).
-    let tb = f.op(format!("arith.bitcast {t} : f32 to i32"));
-    let k = f.cst((127i64 - (MAGIC as f32).to_bits() as i64).to_string(), "i32");
-    let sh = f.cst("23", "i32");
-    let e = f.op(format!("arith.addi {tb}, {k} : i32"));
-    let e = f.op(format!("arith.shli {e}, {sh} : i32"));
-    let sc = f.op(format!("arith.bitcast {e} : i32 to f32"));
+    let tb = f.op(format!("arith.bitcast {t} : {fty} to {ity}"));
+    let kbits = 127i64 - (MAGIC as f32).to_bits() as i64;
+    let (k, sh) = match lanes {
+        None => (f.cst(kbits.to_string(), ity), f.cst("23", ity)),
+        Some(_) => (f.cst(format!("dense<{kbits}>"), ity), f.cst("dense<23>", ity)),
+    };
+    let e = f.op(format!("arith.addi {tb}, {k} : {ity}"));
+    let e = f.op(format!("arith.shli {e}, {sh} : {ity}"));
+    let sc = f.op(format!("arith.bitcast {e} : {ity} to {fty}"));
     let y = op(f, "mulf", &y, &sc);
     let y = sel(f, "olt", d, &lo, &zero, &y);
+    if !above_zero {
+        return y;
+    }
     let y = sel(f, "ogt", d, &hi, &max, &y);
     let y = sel(f, "ogt", d, &f64o, &inf, &y);
     sel(f, "uno", d, d, d, &y)
