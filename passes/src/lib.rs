@@ -17,7 +17,7 @@ pub use context::{PassContext, PassOptions};
 pub use error::PassError;
 pub use manager::{IrDump, PassManager, PassRecord, PipelineReport, When};
 pub use pass::Pass;
-pub use pipeline::default_pipeline;
+pub use pipeline::{default_pipeline, optimize};
 pub use registry::{lookup, registry};
 pub use stats::PassStats;
 

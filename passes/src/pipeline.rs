@@ -30,3 +30,11 @@ pub fn default_pipeline() -> Vec<&'static dyn Pass> {
         &Dce,
     ]
 }
+
+/// Run the default pipeline on `g` for `profile` with default options (no dumps, no
+/// verbosity): what the tests and library users call; the CLI builds its own manager to honour
+/// its flags.
+pub fn optimize(g: &mut ir::Graph, profile: &targets::Profile) -> Result<crate::PipelineReport, crate::PassError> {
+    let cx = crate::PassContext::with_options(profile, crate::PassOptions::default());
+    crate::PassManager::new(default_pipeline()).run(g, &cx)
+}

@@ -37,6 +37,20 @@ pub fn compile(g: &Graph, p: &Profile, name: &str) -> Result<codegen::Artifacts,
     edgec::native::compile_typed(g, p, name, codegen::Keep::default())
 }
 
+/// Run the default optimizer pipeline for `p` on `g`, as `edgec compile` does before codegen.
+/// Returns the op histogram of what it made (`attention 1, matmul_fused 3, …`) for messages.
+pub fn optimize(g: &mut Graph, p: &Profile) -> Result<String, NativeError> {
+    passes::optimize(g, p).map_err(|e| NativeError::Error(format!("optimizer: {e}")))?;
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for id in g.node_ids() {
+        let n = g.node(id).op.name();
+        if n.contains("fused") || n == "attention" || n.ends_with("norm") {
+            *counts.entry(n.to_string()).or_default() += 1;
+        }
+    }
+    Ok(counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "))
+}
+
 /// Sort a code-generation error: `Unsupported` is a limitation, the rest are bugs.
 pub fn classify(e: CodegenError) -> NativeError {
     match e {

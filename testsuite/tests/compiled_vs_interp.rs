@@ -413,13 +413,33 @@ fn check(choices: Vec<u64>, profile: &targets::Profile) -> Result<(), TestCaseEr
     let want = ir::interp::run(&g, &inputs).map_err(|e| TestCaseError::fail(format!("interpreter: {e}\n{}", text())))?;
     let got = native::compile_and_run(&g, profile, "prop", &inputs)
         .map_err(|e| TestCaseError::fail(format!("{}: {e}\n{}", profile.name, text())))?;
-    for ((name, w), (_, c)) in want.iter().zip(&got) {
+    agree(&want, &got, profile, "", &text)?;
+    // The same graph through the optimizer (fusion, algebra) when it changes anything.
+    let mut opt = g.clone();
+    native::optimize(&mut opt, profile).map_err(|e| TestCaseError::fail(format!("{e}\n{}", text())))?;
+    let opt_text = ir::text::print(&opt, ir::text::PrintOptions { elide_above: Some(16) });
+    if opt_text != text() {
+        let got = native::compile_and_run(&opt, profile, "prop", &inputs)
+            .map_err(|e| TestCaseError::fail(format!("{} (optimized): {e}\n{opt_text}", profile.name)))?;
+        agree(&want, &got, profile, " (optimized)", &|| format!("{}\noptimized:\n{opt_text}", text()))?;
+    }
+    Ok(())
+}
+
+fn agree(
+    want: &[(String, Tensor)],
+    got: &[(String, Tensor)],
+    profile: &targets::Profile,
+    what: &str,
+    text: &dyn Fn() -> String,
+) -> Result<(), TestCaseError> {
+    for ((name, w), (_, c)) in want.iter().zip(got) {
         // Summation order differs (vectorised reductions, FMA): allow 1e-4 of the output's scale.
         let scale = w.to_f64_vec().into_iter().filter(|x| x.is_finite()).fold(1.0f64, |m, x| m.max(x.abs()));
         let cmp = compare(c, w, Tolerance { atol: 1e-4 * scale, rtol: 1e-4 });
         if !cmp.passed() {
             return Err(TestCaseError::fail(format!(
-                "{}: output {name}: {} {} of {} elements off, max abs {:.3e}, max rel {:.3e}\n{}",
+                "{}{what}: output {name}: {} {} of {} elements off, max abs {:.3e}, max rel {:.3e}\n{}",
                 profile.name,
                 cmp.structural.unwrap_or_default(),
                 cmp.mismatches,

@@ -1,6 +1,7 @@
-//! Every model in ../shared/models, compiled (in-process codegen, linked with the C harness)
-//! for the host, and under qemu for cortex-a76 and rv64gcv, matches its reference outputs within
-//! |y - ref| <= 1e-5 + 1e-4·|ref|. Skips when ../shared/models is absent; the cross targets skip
+//! Every model in ../shared/models, optimized for the target by the default pipeline (as
+//! `edgec compile` does: attention, norms and epilogues fused) and compiled (in-process codegen,
+//! linked with the C harness) for the host, and under qemu for cortex-a76 and rv64gcv, matches
+//! its reference outputs within |y - ref| <= 1e-5 + 1e-4·|ref|. Skips when ../shared/models is absent; the cross targets skip
 //! when their gcc/qemu are missing, unless the environment variable CI is set.
 
 use edgec::compare::{compare, Tolerance};
@@ -34,7 +35,8 @@ fn check_model(dir: &std::path::Path, name: &str, profile: &targets::Profile) ->
     let inputs = read_numbered(&data, "input").map_err(|e| format!("test data: {e}"))?;
     let expected = read_numbered(&data, "output").map_err(|e| format!("test data: {e}"))?;
     let opts = ImportOptions { input_shapes: inputs.iter().map(|(n, t)| (n.clone(), t.shape().to_vec())).collect(), ..Default::default() };
-    let model = load_model(&m.join("model.onnx"), &opts).map_err(|e| format!("import: {e}"))?;
+    let mut model = load_model(&m.join("model.onnx"), &opts).map_err(|e| format!("import: {e}"))?;
+    let fused = native::optimize(&mut model.graph, profile).map_err(|e| e.to_string())?;
     let t0 = std::time::Instant::now();
     let linked = native::build(&model.graph, profile, name).map_err(|e| e.to_string())?;
     let t1 = std::time::Instant::now();
@@ -58,7 +60,8 @@ fn check_model(dir: &std::path::Path, name: &str, profile: &targets::Profile) ->
         notes.push(format!("{oname} max abs {:.2e}", c.max_abs));
     }
     Ok(format!(
-        "compiled+linked {:.1}s, ran {:.1}s, {}",
+        "fused: {}; compiled+linked {:.1}s, ran {:.1}s, {}",
+        if fused.is_empty() { "none" } else { &fused },
         (t1 - t0).as_secs_f64(),
         t1.elapsed().as_secs_f64(),
         notes.join(", ")
