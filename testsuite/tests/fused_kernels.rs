@@ -1,6 +1,8 @@
 //! The kernels of fused ops (`Fused`, `MatMulFused`) agree with the interpreter on the host and
 //! under qemu: epilogues with bias, residual and activations, on the register-tiled f32 path
-//! (N ≥ one vector, with edge tiles and several K blocks) and on the generic path (small N).
+//! (N ≥ one vector, with edge tiles and several K blocks) and on the generic path (small N);
+//! ConvFused on the im2col, pointwise and depthwise kernels with per-channel, elementwise and
+//! spatial-only epilogue operands.
 
 use edgec::compare::{compare, Tolerance};
 use ir::*;
@@ -63,32 +65,39 @@ fn fused_chain() -> (Graph, Vec<(String, Tensor)>) {
     (g, vec![("x".into(), rand(&[3, 37], 6)), ("s".into(), rand(&[37], 7))])
 }
 
-/// Conv (3×3, pad 1, optionally depthwise) + bias + ReLU6 as a ConvFused.
-fn conv_fused(c: usize, m: usize, group: usize) -> (Graph, Vec<(String, Tensor)>) {
+/// Conv (k×k, pad k/2, optionally depthwise) + bias + ReLU6 as a ConvFused; `extra` adds one
+/// more epilogue operand: a residual of the output's shape (applied per tile row) or one that
+/// varies along the spatial dims only (applied in a pass after the conv).
+fn conv_fused(c: usize, m: usize, group: usize, k: usize, extra: Option<&[usize]>) -> (Graph, Vec<(String, Tensor)>) {
     let mut g = Graph::new("cf");
     let x = g.add_input("x", TensorType::fixed(DType::F32, &[1, c, 10, 9]));
-    let w = g.add_const("w", rand(&[m, c / group, 3, 3], 8));
+    let w = g.add_const("w", rand(&[m, c / group, k, k], 8));
     let bias = g.add_const("bias", rand(&[m, 1, 1], 9));
+    let p = k / 2;
     let attrs = ConvAttrs {
-        kernel_shape: vec![3, 3],
+        kernel_shape: vec![k, k],
         strides: vec![1, 1],
         dilations: vec![1, 1],
-        pads: vec![1, 1, 1, 1],
+        pads: vec![p, p, p, p],
         auto_pad: AutoPad::NotSet,
         group,
     };
-    let e = FusedExpr {
-        steps: vec![
-            FusedStep::Binary(BinaryOp::Add, FusedArg::In(0), FusedArg::In(1)),
-            FusedStep::Binary(BinaryOp::Max, FusedArg::Step(0), FusedArg::Const(F32(0.0))),
-            FusedStep::Binary(BinaryOp::Min, FusedArg::Step(1), FusedArg::Const(F32(0.25))),
-        ],
-    };
-    let y = g
-        .add_node("y", Op::ConvFused { attrs, epilogue: e }, &[Some(x), Some(w), Some(bias)], vec![TensorType::fixed(DType::F32, &[1, m, 10, 9])])
-        .unwrap();
+    let mut steps = vec![
+        FusedStep::Binary(BinaryOp::Add, FusedArg::In(0), FusedArg::In(1)),
+        FusedStep::Binary(BinaryOp::Max, FusedArg::Step(0), FusedArg::Const(F32(0.0))),
+        FusedStep::Binary(BinaryOp::Min, FusedArg::Step(1), FusedArg::Const(F32(0.25))),
+    ];
+    let mut ins = vec![Some(x), Some(w), Some(bias)];
+    let mut feeds = vec![("x".to_string(), rand(&[1, c, 10, 9], 10))];
+    if let Some(shape) = extra {
+        steps.push(FusedStep::Binary(BinaryOp::Add, FusedArg::Step(2), FusedArg::In(2)));
+        ins.push(Some(g.add_input("r", TensorType::fixed(DType::F32, shape))));
+        feeds.push(("r".to_string(), rand(shape, 11)));
+    }
+    let e = FusedExpr { steps };
+    let y = g.add_node("y", Op::ConvFused { attrs, epilogue: e }, &ins, vec![TensorType::fixed(DType::F32, &[1, m, 10, 9])]).unwrap();
     g.add_output("y", ValueId::new(y, 0)).unwrap();
-    (g, vec![("x".into(), rand(&[1, c, 10, 9], 10))])
+    (g, feeds)
 }
 
 fn check(g: &Graph, inputs: &[(String, Tensor)], target: &str) {
@@ -110,8 +119,12 @@ fn fused_kernels_match_the_interpreter() {
     }
     // Generic path (N smaller than a vector).
     cases.push(matmul_fused(5, 7, 3, false));
-    cases.push(conv_fused(8, 16, 1));
-    cases.push(conv_fused(8, 8, 8));
+    // im2col GEMM, depthwise, pointwise GEMM; residual of y's shape; a spatial-only operand.
+    cases.push(conv_fused(8, 16, 1, 3, None));
+    cases.push(conv_fused(8, 8, 8, 3, None));
+    cases.push(conv_fused(8, 16, 1, 1, Some(&[1, 16, 10, 9])));
+    cases.push(conv_fused(8, 8, 8, 3, Some(&[1, 8, 10, 9])));
+    cases.push(conv_fused(8, 16, 1, 1, Some(&[10, 1])));
     for target in ["host", "cortex-a76", "rv64gcv"] {
         if !require_toolchain(target, "fused kernels") {
             continue;

@@ -26,6 +26,12 @@ pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
 }
 
 pub fn lower(k: &mut Kernel) -> Result<()> {
+    lower_with_epilogue(k, None).map(|_| ())
+}
+
+/// `lower`, with an epilogue for a `Conv` that the fast f32 kernels apply per tile; returns
+/// whether it was applied (false: the caller applies it after).
+pub fn lower_with_epilogue(k: &mut Kernel, epi: Option<&super::fused::FlatEpilogue>) -> Result<bool> {
     match &k.node.op {
         Op::Conv(a) => {
             let (x, w, y) = (k.input(0)?.clone(), k.input(1)?.clone(), k.outs[0].clone());
@@ -36,10 +42,10 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
             check_group(k, a.group, x.shape[1], w.shape[0])?;
             if y.dt == DType::F32 {
                 if let Some(p) = conv_fast::plan(&win, &x.shape, &w.shape, a.group, k.target) {
-                    return conv_fast::lower(k, &p, &win, a.group);
+                    return conv_fast::lower(k, &p, &win, a.group, epi).map(|_| epi.is_some());
                 }
             }
-            forward(k, &win, a.group, false)
+            forward(k, &win, a.group, false).map(|_| false)
         }
         Op::ConvInteger(a) => {
             let (x, w, y) = (k.input(0)?.clone(), k.input(1)?.clone(), k.outs[0].clone());
@@ -48,7 +54,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
             }
             let win = conv_geom::conv(a, &x.shape, &w.shape, &y.shape).or_else(|e| k.unsupported(e))?;
             check_group(k, a.group, x.shape[1], w.shape[0])?;
-            forward(k, &win, a.group, true)
+            forward(k, &win, a.group, true).map(|_| false)
         }
         Op::ConvTranspose(a) => {
             let (x, w, y) = (k.input(0)?.clone(), k.input(1)?.clone(), k.outs[0].clone());
@@ -60,7 +66,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
             if group == 0 || x.shape[1] % group != 0 || y.shape[1] % group != 0 {
                 return k.unsupported(format!("group {group} does not divide the channels"));
             }
-            transpose(k, &win, group)
+            transpose(k, &win, group).map(|_| false)
         }
         Op::Col2Im { dilations, pads, strides } => {
             let image = k.const_i64(1, "image_shape")?.unwrap_or_default();
@@ -71,7 +77,7 @@ pub fn lower(k: &mut Kernel) -> Result<()> {
             let image: Vec<usize> = image.iter().map(|&v| v as usize).collect();
             let block: Vec<usize> = block.iter().map(|&v| v as usize).collect();
             let win = conv_geom::col2im(dilations, pads, strides, &image, &block).or_else(|e| k.unsupported(e))?;
-            col2im(k, &win)
+            col2im(k, &win).map(|_| false)
         }
         _ => unreachable!(),
     }

@@ -7,6 +7,7 @@
 //!   output columns; a tile of output rows × column vectors accumulates all taps in registers.
 
 use super::conv_geom::Window;
+use super::fused::FlatEpilogue;
 use super::gemm_tiles::{self, Mat, Tiling};
 use super::{ix, Kernel, KernelTarget};
 use crate::error::Result;
@@ -88,15 +89,16 @@ pub fn plan(win: &Window, xs: &[usize], ws: &[usize], group: usize, t: &KernelTa
     Some(Plan::Gemm { im2col: !pointwise, m, n, k, tiling: Tiling::for_target(t, k, n) })
 }
 
-pub fn lower(k: &mut Kernel, p: &Plan, win: &Window, group: usize) -> Result<()> {
+/// Lower with `p`; `epi` (a fused epilogue) runs on each finished tile row.
+pub fn lower(k: &mut Kernel, p: &Plan, win: &Window, group: usize, epi: Option<&FlatEpilogue>) -> Result<()> {
     match p {
-        Plan::Gemm { im2col, m, n, k: kk, tiling } => gemm(k, win, group, *im2col, *m, *n, *kk, tiling),
-        Plan::Depthwise(d) => depthwise(k, d, group),
+        Plan::Gemm { im2col, m, n, k: kk, tiling } => gemm(k, win, group, (*im2col, *m, *n, *kk), tiling, epi),
+        Plan::Depthwise(d) => depthwise(k, d, group, epi),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn gemm(k: &mut Kernel, win: &Window, group: usize, im2col: bool, m: usize, n: usize, kk: usize, tl: &Tiling) -> Result<()> {
+fn gemm(k: &mut Kernel, win: &Window, group: usize, dims: (bool, usize, usize, usize), tl: &Tiling, epi: Option<&FlatEpilogue>) -> Result<()> {
+    let (im2col, m, n, kk) = dims;
     let (x, w, y) = (k.input(0)?.clone(), k.input(1)?.clone(), k.outs[0].clone());
     let bias = k.ins.get(2).cloned().flatten();
     let cols = if im2col {
@@ -150,7 +152,15 @@ fn gemm(k: &mut Kernel, win: &Window, group: usize, im2col: bool, m: usize, n: u
             base: ix::lin(f, &[(g, m as i64)], 0),
             ld: 1,
         });
-        gemm_tiles::emit(f, tl, m, n, kk, &a, &b, &c, bias.as_ref());
+        // Tile row i is output channel g·m + i of batch bn.
+        let post = epi.map(|e| {
+            move |f: &mut Func, i: &str, ci: &str, len: usize| {
+                let ch = ix::lin(f, &[(g, m as i64), (i, 1)], 0);
+                e.apply_row(f, bn, &ch, ci, len);
+            }
+        });
+        let post = post.as_ref().map(|p| p as &gemm_tiles::RowHook);
+        gemm_tiles::emit(f, tl, m, n, kk, &a, &b, &c, bias.as_ref(), post);
     });
     Ok(())
 }
@@ -243,7 +253,7 @@ fn im2col_copy(f: &mut Func, win: &Window, cg: usize, xf: &str, xty: &str, x_bas
     });
 }
 
-fn depthwise(k: &mut Kernel, d: &Dw, group: usize) -> Result<()> {
+fn depthwise(k: &mut Kernel, d: &Dw, group: usize, epi: Option<&FlatEpilogue>) -> Result<()> {
     let (x, w, y) = (k.input(0)?.clone(), k.input(1)?.clone(), k.outs[0].clone());
     let bias = k.ins.get(2).cloned().flatten();
     let need = (d.sw * d.hp * d.wq + d.vl) * 4;
@@ -302,7 +312,8 @@ fn depthwise(k: &mut Kernel, d: &Dw, group: usize) -> Result<()> {
                 f.op(format!("vector.broadcast {s} : f32 to {vty}"))
             });
             let y_base = ix::lin(f, &[(bn, (c_out * osz) as i64), (&m, osz as i64)], 0);
-            let cx = DwCtx { d, pl: &pl, pty: &pty, yf: &yf, yty: &yty, vty: &vty, mty: &mty, zv: &zv, wv: &wv, bv: bv.as_deref(), y_base: &y_base };
+            let post = epi.map(|e| (e, bn.as_str(), m.as_str()));
+            let cx = DwCtx { d, pl: &pl, pty: &pty, yf: &yf, yty: &yty, vty: &vty, mty: &mty, zv: &zv, wv: &wv, bv: bv.as_deref(), y_base: &y_base, post };
             let rfull = d.oh / d.rows * d.rows;
             if rfull > 0 {
                 f.for_step(0, rfull, d.rows, |f, oh0| dw_row_block(f, &cx, oh0, d.rows));
@@ -431,6 +442,8 @@ struct DwCtx<'a> {
     wv: &'a [String],
     bv: Option<&'a str>,
     y_base: &'a str,
+    /// The fused epilogue, with the batch and channel being computed.
+    post: Option<(&'a FlatEpilogue, &'a str, &'a str)>,
 }
 
 /// All column vectors of `nrows` output rows from `oh0`.
@@ -498,6 +511,9 @@ fn dw_tile(f: &mut Func, cx: &DwCtx, oh0: &str, nrows: usize, ow0: &str, nv: usi
                 }
                 _ => f.line(format!("vector.store {a}, {}[{i}] : {}, {vty}", cx.yf, cx.yty)),
             }
+        }
+        if let Some((e, n, c)) = cx.post {
+            e.apply_row(f, n, c, &base, nv * vl - tail.map_or(0, |t| vl - t));
         }
     }
 }

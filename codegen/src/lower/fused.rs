@@ -153,6 +153,94 @@ impl Epilogue {
     }
 }
 
+/// How an extra operand of an epilogue is read at an element of an [N, C, spatial…] output.
+#[derive(Clone, Debug)]
+enum At {
+    /// Same shape as the output: the output's flat index.
+    Elem,
+    /// Constant over the spatial dims: n · n_stride + c · c_stride (a stride of 0 broadcasts).
+    Nc { n_stride: usize, c_stride: usize },
+}
+
+/// An epilogue applied at flat indices of an [N, C, spatial…] output, as the convolution
+/// kernels call it on each finished tile row (still in L1) instead of a pass over the output.
+pub struct FlatEpilogue {
+    expr: FusedExpr,
+    /// Flat view of the output and its type.
+    y: (String, String),
+    ydt: DType,
+    /// The product's dtype.
+    pd: DType,
+    extras: Vec<(String, String, DType, At)>,
+}
+
+impl Epilogue {
+    /// The flat form for an output `y` of rank ≥ 3 whose extras each have y's shape or are
+    /// constant over its spatial dims (bias, per-channel scale, residual, scalars); `None`
+    /// otherwise (the caller then applies the epilogue over the whole output).
+    pub fn flat(&self, f: &mut Func, y: &Operand, pd: DType) -> Option<FlatEpilogue> {
+        let r = y.shape.len();
+        if r < 3 || self.is_identity() {
+            return None;
+        }
+        let mut extras = vec![];
+        for o in &self.extras {
+            if o.shape.len() > r {
+                return None;
+            }
+            let mut e = vec![1usize; r - o.shape.len()];
+            e.extend(&o.shape);
+            let at = if e == y.shape {
+                At::Elem
+            } else if e[2..].iter().all(|&d| d == 1) && (e[0] == 1 || e[0] == y.shape[0]) && (e[1] == 1 || e[1] == y.shape[1]) {
+                At::Nc { n_stride: if e[0] == 1 { 0 } else { e[1] }, c_stride: (e[1] != 1) as usize }
+            } else {
+                return None;
+            };
+            let el = crate::mlir::elem_type(o.dt)?;
+            let mem = super::ix::flat(f, &o.mem, &o.mty, o.numel(), el);
+            extras.push((mem, format!("memref<{}x{el}>", o.numel()), o.dt, at));
+        }
+        let el = crate::mlir::elem_type(y.dt)?;
+        let ym = super::ix::flat(f, &y.mem, &y.mty, y.numel(), el);
+        Some(FlatEpilogue { expr: self.expr.clone(), y: (ym, format!("memref<{}x{el}>", y.numel())), ydt: y.dt, pd, extras })
+    }
+}
+
+impl FlatEpilogue {
+    /// Apply in place to the `len` outputs from flat index `yi`, all of batch `n`, channel `c`.
+    pub fn apply_row(&self, f: &mut Func, n: &str, c: &str, yi: &str, len: usize) {
+        // Per-row operands (bias, per-channel scale) are loaded once, outside the column loop.
+        let mut row_vals: Vec<Option<(String, DType)>> = vec![];
+        for (mem, mty, dt, at) in &self.extras {
+            row_vals.push(match at {
+                At::Elem => None,
+                At::Nc { n_stride, c_stride } => {
+                    let i = super::ix::lin(f, &[(n, *n_stride as i64), (c, *c_stride as i64)], 0);
+                    Some((f.load(mem, mty, &[i], *dt), *dt))
+                }
+            });
+        }
+        let (ym, yty) = &self.y;
+        f.for_range(0, len, |f, t| {
+            let i = super::ix::add(f, yi, t);
+            let mut ins = vec![(f.load(ym, yty, std::slice::from_ref(&i), self.pd), self.pd)];
+            for ((mem, mty, dt, _), rv) in self.extras.iter().zip(&row_vals) {
+                ins.push(match rv {
+                    Some(v) => v.clone(),
+                    None => (f.load(mem, mty, std::slice::from_ref(&i), *dt), *dt),
+                });
+            }
+            // `Epilogue::check` ran first; should this still fail, emit an op MLIR rejects so
+            // the error surfaces instead of wrong code.
+            match eval_expr(f, &self.expr, &ins) {
+                Ok((v, _)) => f.store(&v, ym, yty, &[i], self.ydt),
+                Err(why) => f.line(format!("\"edgec.epilogue_error\"() {{reason = \"{}\"}} : () -> ()", why.replace('"', "'"))),
+            }
+        });
+    }
+}
+
 /// The epilogue of a fused node: its expression and operands after the first `skip` inputs.
 pub fn epilogue_of(k: &Kernel, expr: &FusedExpr, skip: usize) -> Epilogue {
     Epilogue { expr: expr.clone(), extras: k.ins.iter().skip(skip).flatten().cloned().collect() }
@@ -174,8 +262,10 @@ pub fn conv_scratch_bytes(g: &ir::Graph, id: ir::NodeId, t: &super::KernelTarget
     }
 }
 
-/// `ConvFused`: the Conv kernel (no bias) writes the output, then the epilogue runs over it in
-/// place in the same kernel (one extra pass over the output, no extra tensor).
+/// `ConvFused`: the Conv kernel (no bias) computes the output and the epilogue runs on each
+/// finished tile row while it is in L1 (the f32 GEMM and depthwise kernels, when the extras are
+/// elementwise or constant over the spatial dims); otherwise it runs over the output in place
+/// after the conv, in the same kernel. No intermediate tensor either way.
 pub fn lower_conv(k: &mut Kernel) -> Result<()> {
     let ir::Op::ConvFused { attrs, epilogue } = k.node.op.clone() else { unreachable!() };
     let epi = epilogue_of(k, &epilogue, 2);
@@ -184,11 +274,14 @@ pub fn lower_conv(k: &mut Kernel) -> Result<()> {
         return k.unsupported(format!("an epilogue that turns the {} convolution into {}", x.dt, y.dt));
     }
     epi.check(&y, x.dt).or_else(|why| k.unsupported(why))?;
+    let flat = epi.flat(&mut k.f, &y, x.dt);
     let node = ir::Node { name: k.node.name.clone(), op: ir::Op::Conv(attrs), num_inputs: 2, outputs: k.node.outputs.clone() };
     let f = std::mem::replace(&mut k.f, Func::new("unused"));
     let mut sub = Kernel { f, node: &node, ins: k.ins[..2].to_vec(), outs: k.outs.clone(), scratch: k.scratch.clone(), target: k.target };
-    let r = super::conv::lower(&mut sub);
+    let r = super::conv::lower_with_epilogue(&mut sub, flat.as_ref());
     k.f = sub.f;
-    r?;
+    if r? {
+        return Ok(());
+    }
     epi.apply_all(&mut k.f, &y, x.dt).or_else(|why| k.unsupported(why))
 }

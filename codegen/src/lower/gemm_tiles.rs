@@ -52,28 +52,50 @@ pub struct Mat {
     pub ld: usize,
 }
 
+/// Called on each row of a finished tile (after the last K block, while it is in L1) with the
+/// row index (0..M), the flat C index of the row's first tile column, and the column count.
+pub type RowHook<'a> = dyn Fn(&mut Func, &str, &str, usize) + 'a;
+
 struct Ctx<'a> {
     t: &'a Tiling,
     a: &'a Mat,
     b: &'a Mat,
     c: &'a Mat,
     bias: Option<&'a Mat>,
+    post: Option<&'a RowHook<'a>>,
     vty: String,
     mty: String,
     zv: String,
 }
 
-/// C = A·B (+ bias[i] on row i), all f32.
+/// C = A·B (+ bias[i] on row i), all f32; then `post` on each finished tile row.
 #[allow(clippy::too_many_arguments)]
-pub fn emit(f: &mut Func, t: &Tiling, m: usize, n: usize, k: usize, a: &Mat, b: &Mat, c: &Mat, bias: Option<&Mat>) {
+pub fn emit<'a>(
+    f: &mut Func,
+    t: &Tiling,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &Mat,
+    b: &Mat,
+    c: &Mat,
+    bias: Option<&Mat>,
+    post: Option<&'a RowHook<'a>>,
+) {
     let vty = format!("vector<{}xf32>", t.vl);
     let mty = format!("vector<{}xi1>", t.vl);
     let z = f.fconst(0.0, Scalar::Float(32));
     let zv = f.op(format!("vector.broadcast {z} : f32 to {vty}"));
-    let cx = Ctx { t, a, b, c, bias, vty, mty, zv };
+    let cx = Ctx { t, a, b, c, bias, post, vty, mty, zv };
     if k == 0 {
         // No products: C is the bias (or zero).
         fill_bias(f, &cx, m, n);
+        if let Some(p) = post {
+            f.for_range(0, m, |f, i| {
+                let ci = ix::lin(f, &[(&c.base, 1), (i, c.ld as i64)], 0);
+                p(f, i, &ci, n);
+            });
+        }
         return;
     }
     let nr = t.nr();
@@ -220,6 +242,13 @@ fn tile(f: &mut Func, cx: &Ctx, i0: &str, nrows: usize, j0: &str, ncols: usize, 
                 None => f.line(format!("vector.store {a}, {}[{i}] : {}, {vty}", cx.c.mem, cx.c.mty)),
                 Some(mk) => f.line(format!("vector.maskedstore {}[{i}], {mk}, {a} : {}, {mty}, {vty}", cx.c.mem, cx.c.mty)),
             }
+        }
+    }
+    if let (true, Some(p)) = (last, cx.post) {
+        for (ri, cr) in c_rows.iter().enumerate() {
+            let r = f.idx(ri);
+            let i = ix::add(f, i0, &r);
+            p(f, &i, cr, ncols);
         }
     }
 }
