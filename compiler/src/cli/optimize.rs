@@ -70,7 +70,8 @@ pub fn optimize(g: &mut Graph, profile: &Profile, a: &OptArgs) -> Result<Pipelin
 }
 
 /// `edgec inspect MODEL --optimized --target T`: the op histogram before and after the default
-/// pipeline, and the ops inside every fused node.
+/// pipeline, the ops inside every fused node, and the composite ops (attention, norms, GELU,
+/// SiLU) recognized from their decomposed forms.
 pub fn inspect_optimized(model: &Path, target: &str) -> Result<(), String> {
     let profile = Profile::resolve(target).map_err(|e| e.to_string())?;
     let mut g = load_model(model, &ImportOptions::default()).map_err(|e| e.to_string())?.graph;
@@ -102,6 +103,15 @@ pub fn inspect_optimized(model: &Path, target: &str) -> Result<(), String> {
         println!("fused: {} nodes", fused.len());
         for f in fused {
             println!("  {} ({}): {}", f.node, f.op, f.inner.join(" → "));
+        }
+    }
+    let composite = passes::summary::composite_nodes(&g);
+    if composite.is_empty() {
+        println!("composite ops: none");
+    } else {
+        println!("composite ops: {} (recognized from decomposed forms, or imported as such)", composite.len());
+        for c in composite {
+            println!("  {} ({}): {}", c.node, c.op, c.detail);
         }
     }
     Ok(())
