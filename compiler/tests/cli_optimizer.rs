@@ -219,3 +219,40 @@ fn inspect_optimized_prints_histograms() {
     // --optimized needs a target.
     assert_eq!(edgec(&["inspect", s(&m), "--optimized"]).status.code(), Some(2));
 }
+
+#[test]
+fn egraph_flags_choose_extractor_limits_and_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write_model(dir.path());
+    let out = dir.path().join("out");
+    let compile = |extra: &[&str]| {
+        let mut a = vec!["compile", s(&m), "--target", "cortex-a76", "-o", s(&out), "--emit", "ir", "--name", "m", "-v"];
+        a.extend_from_slice(extra);
+        let o = edgec(&a);
+        let ir = std::fs::read_to_string(out.join("m.ir")).unwrap_or_default();
+        (o, ir)
+    };
+    // The ILP extractor solves (and says so under -v) and fuses the add + relu chain as greedy does.
+    let (o, ir) = compile(&["--extractor", "ilp"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("egraph ilp (stage 1)"), "{}", text(&o.stderr));
+    let (g, greedy_ir) = compile(&[]);
+    assert_eq!(g.status.code(), Some(0), "{}", text(&g.stderr));
+    assert!(!text(&g.stderr).contains("egraph ilp"));
+    assert_eq!(ir.matches("fused(").count(), greedy_ir.matches("fused(").count(), "{ir}\n{greedy_ir}");
+    assert!(greedy_ir.contains("fused("), "{greedy_ir}");
+    // Without the fusion theme nothing fuses.
+    let (o, ir) = compile(&["--disable-rule", "fusion"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(!ir.contains("fused("), "{ir}");
+    // Limits are read: one iteration is reported as the stop reason.
+    let (o, _) = compile(&["--egraph-iter-limit", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("1 iterations") || text(&o.stderr).contains("iteration limit 1"), "{}", text(&o.stderr));
+    // Bad values: exit 2 naming the flag.
+    for bad in [&["--disable-rule", "no-such-rule"][..], &["--extractor", "exact"], &["--egraph-time-limit", "0"]] {
+        let (o, _) = compile(bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(bad[0]) || text(&o.stderr).contains(bad[1]), "{bad:?}: {}", text(&o.stderr));
+    }
+}

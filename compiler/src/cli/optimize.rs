@@ -25,12 +25,75 @@ pub struct OptArgs {
     /// Print each optimizer pass's time and node counts before/after, and the total (stderr).
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// How the e-graph optimizer picks the graph: `greedy` (default: egg's extractor by
+    /// roofline cost, then hill climbing on the DAG cost) or `ilp` (the DAG-cost optimum by an
+    /// integer program, microlp, warm-started from greedy; slower).
+    #[arg(long, value_enum, default_value = "greedy")]
+    pub extractor: Extractor,
+    /// E-graph growth limit: e-nodes per saturation stage (default 100000).
+    #[arg(long = "egraph-node-limit", value_name = "N")]
+    pub egraph_node_limit: Option<usize>,
+    /// E-graph iteration limit per saturation stage (default 30).
+    #[arg(long = "egraph-iter-limit", value_name = "N")]
+    pub egraph_iter_limit: Option<usize>,
+    /// Wall-clock budget of equality saturation in seconds (default 10).
+    #[arg(long = "egraph-time-limit", value_name = "SECONDS")]
+    pub egraph_time_limit: Option<f64>,
+    /// Leave out an e-graph rule (by name) or a whole theme (`algebra`, `activations`, `norms`,
+    /// `attention`, `fusion`); repeatable.
+    #[arg(long = "disable-rule", value_name = "RULE")]
+    pub disable_rule: Vec<String>,
+}
+
+/// `--extractor`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Extractor {
+    #[default]
+    Greedy,
+    Ilp,
+}
+
+impl OptArgs {
+    /// The pass options these flags ask for.
+    pub fn pass_options(&self) -> Result<PassOptions, String> {
+        let mut o = PassOptions { verbosity: self.verbose as u8, ..Default::default() };
+        let e = &mut o.egraph;
+        e.extractor = match self.extractor {
+            Extractor::Greedy => passes::egraph::ExtractorKind::Greedy,
+            Extractor::Ilp => passes::egraph::ExtractorKind::Ilp,
+        };
+        if let Some(n) = self.egraph_node_limit {
+            e.node_limit = n;
+        }
+        if let Some(n) = self.egraph_iter_limit {
+            e.iter_limit = n;
+        }
+        if let Some(t) = self.egraph_time_limit {
+            if !(t.is_finite() && t > 0.0 && t <= 3600.0) {
+                return Err(format!("--egraph-time-limit: {t} is not a number of seconds in (0, 3600]"));
+            }
+            e.time_limit = std::time::Duration::from_secs_f64(t);
+        }
+        for r in &self.disable_rule {
+            passes::egraph::check_rule_name(r).map_err(|e| format!("--disable-rule: {e}"))?;
+            e.disabled.push(r.clone());
+        }
+        Ok(o)
+    }
 }
 
 impl OptArgs {
     /// Whether any optimizer flag was given (they only apply where the optimizer runs).
     pub fn any(&self) -> bool {
-        !self.print_before.is_empty() || !self.print_after.is_empty() || !self.disable_pass.is_empty() || self.verbose
+        !self.print_before.is_empty()
+            || !self.print_after.is_empty()
+            || !self.disable_pass.is_empty()
+            || self.verbose
+            || self.extractor != Extractor::Greedy
+            || self.egraph_node_limit.is_some()
+            || self.egraph_iter_limit.is_some()
+            || self.egraph_time_limit.is_some()
+            || !self.disable_rule.is_empty()
     }
 }
 
@@ -61,7 +124,7 @@ pub fn optimize(g: &mut Graph, profile: &Profile, a: &OptArgs) -> Result<Pipelin
     }
     let total = pm.passes().len();
     pm.on_dump(move |d| eprintln!("{}\n{}", d.header(total), d.text));
-    let cx = PassContext::with_options(profile, PassOptions { verbosity: a.verbose as u8, ..Default::default() });
+    let cx = PassContext::with_options(profile, a.pass_options()?);
     let report = pm.run(g, &cx).map_err(|e| format!("optimizer: {e} (`--disable-pass NAME` skips a pass)"))?;
     if a.verbose {
         eprintln!("{report}");

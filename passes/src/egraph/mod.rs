@@ -52,6 +52,22 @@ fn stop_reason(r: &Option<StopReason>) -> String {
     }
 }
 
+/// Whether `name` names a rule or a theme (for `EgraphOptions::disabled`); the error lists the
+/// themes and says where the rule names are.
+pub fn check_rule_name(name: &str) -> Result<(), String> {
+    let all = rules::rules().map_err(|e| e.to_string())?;
+    if all.iter().any(|r| r.name == name || r.theme == name) {
+        return Ok(());
+    }
+    let mut themes: Vec<&str> = all.iter().map(|r| r.theme.as_str()).collect();
+    themes.sort();
+    themes.dedup();
+    Err(format!(
+        "no rule or theme `{name}` (themes: {}; rule names are in passes/rules/*.rules)",
+        themes.join(", ")
+    ))
+}
+
 /// The enabled rules whose theme passes `keep`.
 fn select(opts: &EgraphOptions, keep: impl Fn(&rules::RuleDef) -> bool) -> Result<Vec<Rewrite<TNode, TensorAnalysis>>, EgraphError> {
     let mut out = Vec::new();
