@@ -79,6 +79,7 @@ fn synthetic(lat: f64, kernels: &[(&str, f64)]) -> Report {
         other_s: 0.0,
         hook_s: 0.0,
         ort: None,
+        unfused: None,
     }
 }
 
@@ -176,7 +177,9 @@ fn bad_flags_have_clear_messages() {
         (&["bench", "--kernel", "conv", "--shape", "1x3x8x8"], "COUTxKHxKW"),
         (&["bench", "--kernel", "add", "--shape", "4xfour"], "positive integers"),
         (&["bench", "--kernel", "relu", "--shape", "16", "--iters", "0"], "--iters 0"),
-        (&["bench", "--kernel", "relu", "--shape", "16", "--compare", "ort"], "--compare ort needs a MODEL"),
+        (&["bench", "--kernel", "relu", "--shape", "16", "--compare", "ort"], "--compare needs a MODEL"),
+        (&["bench", "--kernel", "relu", "--shape", "16", "--compare", "unfused"], "--compare needs a MODEL"),
+        (&["bench", "m.onnx", "--compare", "unfused", "--disable-pass", "egraph"], "with itself"),
         (&["bench", "--kernel", "relu", "--shape", "16", "--baseline", "/nonexistent/b.json"], "/nonexistent/b.json"),
         (
             &[
@@ -416,6 +419,25 @@ fn model_bench_reports_every_kernel() {
     let rep: Report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let ops: Vec<&str> = rep.kernels.iter().map(|k| k.op.as_str()).collect();
     assert_eq!(ops, ["fused"]);
+}
+
+/// `--compare unfused`: the model is also built with `--disable-pass egraph` (two kernels
+/// instead of one fused) and timed in the same run; same outputs, a positive speed-up.
+#[test]
+fn compare_unfused_times_the_build_without_fusion() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let json = dir.path().join("u.json");
+    let o = edgec(&["bench", s(&model), "--iters", "3", "--compare", "unfused", "--json", s(&json)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rep: Report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rep.kernels.len(), 1, "the optimized build fuses add + relu");
+    let u = rep.unfused.expect("unfused section");
+    assert_eq!(u.kernels, 2);
+    assert_eq!(u.max_abs_diff, 0.0);
+    assert!(u.speedup > 0.0 && u.latency.median_s > 0.0);
+    assert!(stdout(&o).contains("fusion speed-up"), "{}", stdout(&o));
+    assert!(rep.ort.is_none());
 }
 
 /// `--compare ort` when the project venv has onnxruntime (skipped with a message otherwise):

@@ -20,6 +20,9 @@ use std::process::ExitCode;
 pub enum CompareWith {
     /// ONNX Runtime (the onnxruntime Python package of the project venv, one thread).
     Ort,
+    /// The same model compiled without the e-graph optimizer (`--disable-pass egraph`: no
+    /// fusion), timed in the same run on the same inputs.
+    Unfused,
 }
 
 #[derive(clap::Args, Debug)]
@@ -57,9 +60,10 @@ pub struct BenchArgs {
     /// Largest allowed slow-down against --baseline, in percent [default: 10%].
     #[arg(long, value_name = "PERCENT", requires = "baseline")]
     pub max_regression: Option<String>,
-    /// Also time another runtime on the same model and inputs and print the ratios.
+    /// Also time a peer on the same model and inputs and print the ratios (repeatable:
+    /// `--compare ort --compare unfused`).
     #[arg(long, value_enum)]
-    pub compare: Option<CompareWith>,
+    pub compare: Vec<CompareWith>,
     /// Feed DIR/input_N.pb (ONNX test data) instead of random inputs.
     #[arg(long, value_name = "DIR")]
     pub test_data: Option<PathBuf>,
@@ -96,8 +100,11 @@ pub fn check_args(a: &BenchArgs) -> Result<f64, String> {
         }
         _ => {}
     }
-    if a.kernel.is_some() && a.compare.is_some() {
-        return Err("--compare ort needs a MODEL (ONNX Runtime runs ONNX files, not single edgec kernels)".into());
+    if a.kernel.is_some() && !a.compare.is_empty() {
+        return Err("--compare needs a MODEL (ONNX Runtime runs ONNX files; a single kernel has nothing to fuse)".into());
+    }
+    if a.compare.contains(&CompareWith::Unfused) && a.opt.disable_pass.iter().any(|p| p == "egraph") {
+        return Err("--compare unfused with --disable-pass egraph would compare the unfused build with itself".into());
     }
     baseline::parse_max_regression(a.max_regression.as_deref().unwrap_or("10%"))
 }
@@ -116,6 +123,8 @@ struct Job {
     inputs_from: String,
     /// Reference outputs of --test-data, by name.
     expected: Vec<(String, Tensor)>,
+    /// With --compare unfused: the model optimized without the e-graph pass.
+    unfused: Option<Graph>,
 }
 
 fn model_job(a: &BenchArgs, model: &Path) -> Result<Job, String> {
@@ -133,6 +142,19 @@ fn model_job(a: &BenchArgs, model: &Path) -> Result<Job, String> {
     }
     let mut graph = load_model(model, &opts).map_err(|e| e.to_string())?.graph;
     let profile = targets::Profile::resolve(&a.target).map_err(|e| e.to_string())?;
+    let unfused = match a.compare.contains(&CompareWith::Unfused) {
+        true => {
+            let mut g = graph.clone();
+            let mut o = a.opt.clone();
+            o.disable_pass.push("egraph".into());
+            o.verbose = false;
+            o.print_after.clear();
+            o.print_before.clear();
+            super::optimize::optimize(&mut g, &profile, &o)?;
+            Some(g)
+        }
+        false => None,
+    };
     super::optimize::optimize(&mut graph, &profile, &a.opt)?;
     let (ins, from, expected) = match test {
         Some(td) => (
@@ -156,6 +178,7 @@ fn model_job(a: &BenchArgs, model: &Path) -> Result<Job, String> {
         inputs: ins,
         inputs_from: from,
         expected,
+        unfused,
     })
 }
 
@@ -176,6 +199,7 @@ fn kernel_job(a: &BenchArgs, k: &str, shape: &str) -> Result<Job, String> {
         inputs: ins,
         inputs_from: format!("random (seed {})", a.seed),
         expected: vec![],
+        unfused: None,
     })
 }
 
@@ -233,16 +257,27 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, String> {
         }
     }
 
+    let named: Vec<(String, Tensor)> =
+        job.graph.inputs().iter().map(|&id| job.graph.node(id).name.clone()).zip(job.inputs.iter().cloned()).collect();
+    let mut unfused = None;
+    if let Some(g) = &job.unfused {
+        let b = crate::native::bench::compile(g, &profile, &job.name)?;
+        let l = crate::native::bench::link(&b, &profile)?;
+        let (outs, samples) = l.run(&inputs::in_graph_order(g, &named)?, a.iters, a.warmup)?;
+        let theirs: Vec<(String, Tensor)> = b.plain.manifest.outputs.iter().map(|o| o.name.clone()).zip(outs).collect();
+        let (diff, _) = max_abs_diff(&ours, &theirs)?;
+        let lat = report::measure(&samples, &b.profiled.manifest.kernels).latency;
+        unfused = Some(report::UnfusedTiming {
+            kernels: b.plain.manifest.kernels.len(),
+            speedup: lat.median_s / measured.latency.median_s,
+            latency: lat,
+            max_abs_diff: diff,
+        });
+    }
+
     let mut ort_timing = None;
-    if a.compare == Some(CompareWith::Ort) {
+    if a.compare.contains(&CompareWith::Ort) {
         let model = a.model.as_deref().ok_or("--compare ort needs a MODEL")?;
-        let named: Vec<(String, Tensor)> = job
-            .graph
-            .inputs()
-            .iter()
-            .map(|&id| job.graph.node(id).name.clone())
-            .zip(job.inputs.iter().cloned())
-            .collect();
         let r = ort::run(model, &named, a.iters, a.warmup)?;
         let (diff, n) = max_abs_diff(&ours, &r.outputs)?;
         let med = report::median(&r.times);
@@ -281,6 +316,7 @@ pub fn bench(a: &BenchArgs) -> Result<ExitCode, String> {
         other_s: measured.other_s,
         hook_s: measured.hook_s,
         ort: ort_timing,
+        unfused,
     };
     print!("{}", report::text(&rep));
     if !job.expected.is_empty() {

@@ -32,6 +32,21 @@ pub struct Report {
     pub hook_s: f64,
     #[serde(default)]
     pub ort: Option<OrtTiming>,
+    #[serde(default)]
+    pub unfused: Option<UnfusedTiming>,
+}
+
+/// `--compare unfused`: the same model built without the e-graph optimizer (no fusion), run in
+/// the same process on the same inputs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct UnfusedTiming {
+    pub latency: Timing,
+    /// Kernels in the unfused build.
+    pub kernels: usize,
+    /// Unfused latency median / the optimized build's (above 1: fusion pays).
+    pub speedup: f64,
+    /// Largest |optimized − unfused| over every element of every output.
+    pub max_abs_diff: f64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -303,6 +318,17 @@ pub fn text(r: &Report) -> String {
         fmt_time(r.other_s),
         fmt_time(r.hook_s)
     );
+    if let Some(u) = &r.unfused {
+        o += &format!(
+            "\nunfused build (--disable-pass egraph, {} kernels): median {}  min {}  max {}\nfusion speed-up: {:.2}x (unfused/optimized latency); max |optimized - unfused|: {:.3e}\n",
+            u.kernels,
+            fmt_time(u.latency.median_s),
+            fmt_time(u.latency.min_s),
+            fmt_time(u.latency.max_s),
+            u.speedup,
+            u.max_abs_diff
+        );
+    }
     if let Some(ort) = &r.ort {
         o += &format!(
             "\nonnxruntime {} ({} thread): median {}  min {}  max {}\nedgec/ORT latency ratio: {:.3} ({}); max |edgec - ORT| over {} output(s): {:.3e}\n",
