@@ -78,29 +78,8 @@ pub fn if_then_else(f: &mut Func, cond: &str, then: impl FnOnce(&mut Func), els:
     f.line("}");
 }
 
-/// `scf.if` yielding values of types `tys` from both branches; returns the results.
-pub fn if_else(
-    f: &mut Func,
-    cond: &str,
-    tys: &[String],
-    then: impl FnOnce(&mut Func) -> Vec<String>,
-    els: impl FnOnce(&mut Func) -> Vec<String>,
-) -> Vec<String> {
-    let (head, outs) = results(f, tys.len());
-    let t = tys.join(", ");
-    f.line(format!("{head} = scf.if {cond} -> ({t}) {{"));
-    f.enter();
-    let a = then(f);
-    f.line(format!("scf.yield {} : {t}", a.join(", ")));
-    f.leave();
-    f.line("} else {");
-    f.enter();
-    let b = els(f);
-    f.line(format!("scf.yield {} : {t}", b.join(", ")));
-    f.leave();
-    f.line("}");
-    outs
-}
+/// `scf.if` yielding values from both branches.
+pub use super::ix::if_else;
 
 /// An integer compute scalar of dtype `dt` as an `index` (sign- or zero-extended by dtype).
 pub fn to_index(f: &mut Func, v: &str, dt: DType) -> String {

@@ -4,7 +4,7 @@
 //! op_grid_sample.py).
 
 mod grid_sample;
-mod interp;
+pub mod interp;
 
 use crate::ops::shape_ops::common::{axes_unique, check_dims, check_size, const_ints};
 use crate::ops::util::{opt, req, unknown};
@@ -32,20 +32,34 @@ pub fn eval(op: &Op, inputs: &[Option<&Tensor>]) -> OpResult<Vec<Tensor>> {
 
 /// How the output size of Resize is given.
 #[derive(Debug, Clone, PartialEq)]
-enum Target {
+pub enum Target {
     Scales(Vec<f64>),
     Sizes(Vec<i64>),
 }
 
 /// A fully resolved Resize on a concrete input shape: output shape, per-axis scale factors and
 /// (for tf_crop_and_resize) the per-axis region of interest, over all axes.
+/// Code generation uses the same plan (`codegen/src/lower/resize_plan.rs`).
 #[derive(Debug, Clone, PartialEq)]
-struct Plan {
-    out: Vec<usize>,
-    scales: Vec<f64>,
-    roi: Option<Vec<(f64, f64)>>,
+pub struct Plan {
+    pub out: Vec<usize>,
+    pub scales: Vec<f64>,
+    pub roi: Option<Vec<(f64, f64)>>,
     /// Axes to resample, in the order the reference processes them.
-    axes: Vec<usize>,
+    pub axes: Vec<usize>,
+}
+
+impl Plan {
+    /// Whether the reference skips axis `a` (of current size `in_w`) as the identity.
+    pub fn is_identity(&self, a: usize, in_w: usize) -> bool {
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
+        close(self.scales[a], 1.0) && self.out[a] == in_w && self.roi.as_ref().is_none_or(|r| r[a].0 == 0.0 && r[a].1 == 1.0)
+    }
+
+    /// The region of interest of axis `a` ((0, 1) without one).
+    pub fn roi_of(&self, a: usize) -> (f64, f64) {
+        self.roi.as_ref().map_or((0.0, 1.0), |r| r[a])
+    }
 }
 
 fn resize_axes(attrs: &ResizeAttrs, rank: usize) -> OpResult<Vec<usize>> {
@@ -91,7 +105,8 @@ fn check_target(t: &Target, n_axes: usize) -> OpResult<()> {
     Ok(())
 }
 
-fn plan(attrs: &ResizeAttrs, in_shape: &[usize], target: &Target, roi: Option<&[f64]>) -> OpResult<Plan> {
+/// Resolve a Resize on a concrete input shape.
+pub fn plan(attrs: &ResizeAttrs, in_shape: &[usize], target: &Target, roi: Option<&[f64]>) -> OpResult<Plan> {
     let r = in_shape.len();
     let axes = resize_axes(attrs, r)?;
     check_target(target, axes.len())?;

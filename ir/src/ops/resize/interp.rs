@@ -12,10 +12,10 @@ use ndarray::{ArrayD, Axis, IxDyn};
 
 /// One output position along an axis: the first source index of its window (may lie outside
 /// the input; reads clamp), the window weights, and whether it is extrapolated.
-struct Taps {
-    start: i64,
-    weights: Vec<f64>,
-    extrapolated: bool,
+pub struct Taps {
+    pub start: i64,
+    pub weights: Vec<f64>,
+    pub extrapolated: bool,
 }
 
 /// Source coordinate of output index `y` (ONNX coordinate_transformation_mode).
@@ -125,7 +125,7 @@ fn coeffs(attrs: &ResizeAttrs, ratio: f64, scale: f64) -> Vec<f64> {
 }
 
 /// The taps of every output position along one axis.
-fn axis_taps(attrs: &ResizeAttrs, in_w: usize, out_w: usize, scale: f64, roi: (f64, f64)) -> Vec<Taps> {
+pub fn axis_taps(attrs: &ResizeAttrs, in_w: usize, out_w: usize, scale: f64, roi: (f64, f64)) -> Vec<Taps> {
     (0..out_w)
         .map(|y| {
             let x = source_coord(attrs.coord, y as f64, scale, in_w, out_w, roi);
@@ -199,14 +199,8 @@ fn resample_axis(src: &[f64], shape: &[usize], axis: usize, taps: &[Taps], extra
     dst
 }
 
-/// Whether the reference skips an axis as the identity.
-fn is_identity(p: &Plan, a: usize, in_w: usize) -> bool {
-    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs());
-    close(p.scales[a], 1.0) && p.out[a] == in_w && p.roi.as_ref().is_none_or(|r| r[a].0 == 0.0 && r[a].1 == 1.0)
-}
-
 /// Index of the source element each nearest-mode output position picks.
-fn nearest_indices(taps: &[Taps], in_w: usize) -> Vec<usize> {
+pub fn nearest_indices(taps: &[Taps], in_w: usize) -> Vec<usize> {
     taps.iter()
         .map(|t| {
             let k = if t.weights.get(1).is_some_and(|&w| w > 0.0) {
@@ -234,10 +228,10 @@ fn resize_general<T: Element>(x: &ArrayD<T>, attrs: &ResizeAttrs, p: &Plan) -> O
     let mut shape = x.shape().to_vec();
     let mut data: Vec<f64> = std_data(x).iter().map(|v| v.to_f64()).collect();
     for &a in &p.axes {
-        if is_identity(p, a, shape[a]) {
+        if p.is_identity(a, shape[a]) {
             continue;
         }
-        let roi = p.roi.as_ref().map_or((0.0, 1.0), |r| r[a]);
+        let roi = p.roi_of(a);
         if shape[a] == 0 || p.out[a] == 0 {
             shape[a] = p.out[a];
             data = vec![0.0; shape.iter().product()];
@@ -277,7 +271,7 @@ pub(super) fn eval_resize(attrs: &ResizeAttrs, inputs: &[Option<&Tensor>]) -> Op
         let mut y = x.clone();
         for &a in &p.axes {
             let in_w = y.shape()[a];
-            if is_identity(&p, a, in_w) {
+            if p.is_identity(a, in_w) {
                 continue;
             }
             let idx = if in_w == 0 {
