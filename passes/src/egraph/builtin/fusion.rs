@@ -82,11 +82,11 @@ pub fn epilogue(eg: &mut EG, c: Id) -> Vec<TNode> {
     for k in eg[c].nodes.clone() {
         let Some(kv) = view(eg, &k) else { continue };
         for s in input_classes(&kv, c) {
-            // The epilogue cannot change the product's shape.
-            let same_dims = eg[s].data.types.as_ref().is_some_and(|t| {
-                t.len() == 1 && same_types(&[t[0].with_dtype(cty[0].dtype)], &cty)
-            });
-            if !same_dims || eg[s].data.shared {
+            // The epilogue cannot change the product's shape, nor its dtype: the kernels
+            // apply it in place in the output buffer (a comparison ending in bool stays a
+            // separate node, or goes into an elementwise Fused).
+            let same_type = eg[s].data.types.as_ref().is_some_and(|t| t.len() == 1 && same_types(t, &cty));
+            if !same_type || eg[s].data.shared {
                 continue;
             }
             for h in &eg[s].nodes {
