@@ -39,13 +39,63 @@ pub fn sigmoid(f: &mut Func, x: &str, s: Scalar) -> String {
     fbin(f, "divf", &one, &d, s)
 }
 
+/// tanh: in f32 Cephes' tanhf, as plain arith so loops around it vectorize (`math.tanh`
+/// becomes one libm call per element): an odd polynomial for |x| ≤ 0.625, else
+/// 1 − 2 / (exp(2|x|) + 1) with the sign of x; within 2 ulp. NaN stays NaN. f64: `math.tanh`.
+pub fn tanh(f: &mut Func, x: &str, s: Scalar) -> String {
+    if s != Scalar::Float(32) {
+        return math1(f, "tanh", x, s);
+    }
+    const P: [f64; 5] = [-5.704_988_727_45e-3, 2.063_908_879_54e-2, -5.373_971_555_31e-2, 1.333_144_220_36e-1, -3.333_328_194_22e-1];
+    let c = |f: &mut Func, v: f64| f.fconst(v, s);
+    let ax = math1(f, "absf", x, s);
+    // Small |x|: x + x·z·P(z), z = x².
+    let z = fbin(f, "mulf", x, x, s);
+    let mut p = c(f, P[0]);
+    for &k in &P[1..] {
+        p = fbin(f, "mulf", &p, &z, s);
+        let kc = c(f, k);
+        p = fbin(f, "addf", &p, &kc, s);
+    }
+    let p = fbin(f, "mulf", &p, &z, s);
+    let p = fbin(f, "mulf", &p, x, s);
+    let small = fbin(f, "addf", &p, x, s);
+    // Large |x|: 1 − 2 / (exp(2|x|) + 1), then the sign of x.
+    let two = c(f, 2.0);
+    let one = c(f, 1.0);
+    let e = fbin(f, "mulf", &ax, &two, s);
+    let e = crate::lower::exp_f32(f, &e);
+    let d = fbin(f, "addf", &e, &one, s);
+    let q = fbin(f, "divf", &two, &d, s);
+    let big = fbin(f, "subf", &one, &q, s);
+    let big = f.op(format!("math.copysign {big}, {x} : f32"));
+    let lim = c(f, 0.625);
+    let is_small = cmpf(f, "ole", &ax, &lim, s);
+    // NaN: `ole` is false and `big` is NaN (exp of NaN is NaN).
+    select(f, &is_small, &small, &big, s)
+}
+
+/// log(1 + u) accurate for tiny u (MLIR lowers `math.log1p` to log(1 + u), which loses the
+/// digits of u below the unit's ulp): w = 1 + u; u when w = 1, else log(w) · u / (w − 1)
+/// (Goldberg, "What every computer scientist should know about floating-point", thm. 4).
+fn log1p(f: &mut Func, u: &str, s: Scalar) -> String {
+    let one = f.fconst(1.0, s);
+    let w = fbin(f, "addf", &one, u, s);
+    let lw = math1(f, "log", &w, s);
+    let d = fbin(f, "subf", &w, &one, s);
+    let r = fbin(f, "divf", u, &d, s);
+    let v = fbin(f, "mulf", &lw, &r, s);
+    let exact = cmpf(f, "oeq", &w, &one, s);
+    select(f, &exact, u, &v, s)
+}
+
 fn softplus(f: &mut Func, x: &str, s: Scalar) -> String {
     // max(x, 0) + log1p(exp(-|x|)): the stable form of log(1 + exp(x)).
     let zero = f.fconst(0.0, s);
     let ax = math1(f, "absf", x, s);
     let nax = f.op(format!("arith.negf {ax} : {}", s.ty()));
     let e = math1(f, "exp", &nax, s);
-    let l = math1(f, "log1p", &e, s);
+    let l = log1p(f, &e, s);
     let xp = fbin(f, "maximumf", x, &zero, s);
     fbin(f, "addf", &xp, &l, s)
 }
@@ -81,7 +131,7 @@ pub fn unary(f: &mut Func, op: &UnaryOp, x: &str, dt: DType) -> Result<String, W
             Asinh => math1(f, "asinh", x, s),
             Acosh => math1(f, "acosh", x, s),
             Atanh => math1(f, "atanh", x, s),
-            Tanh => math1(f, "tanh", x, s),
+            Tanh => tanh(f, x, s),
             Sigmoid => sigmoid(f, x, s),
             Erf => math1(f, "erf", x, s),
             Sign => {
@@ -105,7 +155,7 @@ pub fn unary(f: &mut Func, op: &UnaryOp, x: &str, dt: DType) -> Result<String, W
             }
             Mish => {
                 let sp = softplus(f, x, s);
-                let th = math1(f, "tanh", &sp, s);
+                let th = tanh(f, &sp, s);
                 fbin(f, "mulf", x, &th, s)
             }
             HardSwish => {
@@ -208,7 +258,7 @@ pub fn unary(f: &mut Func, op: &UnaryOp, x: &str, dt: DType) -> Result<String, W
                 let v = fbin(f, "mulf", &a, &x3, s);
                 let v = fbin(f, "addf", x, &v, s);
                 let v = fbin(f, "mulf", &k, &v, s);
-                let th = math1(f, "tanh", &v, s);
+                let th = tanh(f, &v, s);
                 let th = fbin(f, "addf", &one, &th, s);
                 let hx = fbin(f, "mulf", &half, x, s);
                 fbin(f, "mulf", &hx, &th, s)

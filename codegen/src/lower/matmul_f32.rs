@@ -21,6 +21,8 @@ pub struct Tiling {
     pub mr: usize,
     /// K block (k values per pass over a B panel).
     pub kc: usize,
+    /// Column chunk: a KC×NC panel of B takes at most half of L2 (a multiple of NR).
+    pub nc: usize,
 }
 
 impl Tiling {
@@ -34,7 +36,9 @@ impl Tiling {
         let kc = kc_l1.clamp(64, 512);
         // Avoid a tiny last block.
         let kc = if k <= kc + kc / 2 { k.max(1) } else { kc };
-        Tiling { vl, nrv, mr, kc }
+        let nr = nrv * vl;
+        let nc = ((t.l2_bytes / 2) / (kc * 4)).max(nr) / nr * nr;
+        Tiling { vl, nrv, mr, kc, nc }
     }
 
     pub fn nr(&self) -> usize {
@@ -98,7 +102,6 @@ struct Ctx<'a> {
     packed: bool,
     trans_a: bool,
     m: usize,
-    n: usize,
     t: Tiling,
     vty: String,
     mty: String,
@@ -162,7 +165,6 @@ pub fn lower(
             packed: packed.is_some(),
             trans_a,
             m,
-            n,
             t,
             vty: vty.clone(),
             mty: mty.clone(),
@@ -174,15 +176,24 @@ pub fn lower(
             let k1 = (k0 + t.kc).min(kk);
             let first = k0 == 0;
             let last = k1 == kk;
-            let mfull = m / t.mr * t.mr;
-            if mfull > 0 {
-                f.for_step(0, mfull, t.mr, |f, i0| {
-                    rows(f, &cx, &ia, &ib, &yb, i0, t.mr, k0, k1, first, last);
-                });
-            }
-            if m > mfull {
-                let i0 = f.idx(mfull);
-                rows(f, &cx, &ia, &ib, &yb, &i0, m - mfull, k0, k1, first, last);
+            // Column chunks outermost: a chunk's KC×NC panel of B stays in L2 while every
+            // row tile passes over it (else a wide B, an LM head, streams from memory once
+            // per row tile).
+            let mut j0 = 0;
+            while j0 < n {
+                let len = t.nc.min(n - j0);
+                let jc = f.idx(j0);
+                let mfull = m / t.mr * t.mr;
+                if mfull > 0 {
+                    f.for_step(0, mfull, t.mr, |f, i0| {
+                        rows(f, &cx, &ia, &ib, &yb, i0, t.mr, (&jc, len), k0, k1, first, last);
+                    });
+                }
+                if m > mfull {
+                    let i0 = f.idx(mfull);
+                    rows(f, &cx, &ia, &ib, &yb, &i0, m - mfull, (&jc, len), k0, k1, first, last);
+                }
+                j0 += len;
             }
             k0 = k1;
         }
@@ -190,7 +201,7 @@ pub fn lower(
     Ok(())
 }
 
-/// All column tiles of `nrows` rows starting at row `i0`.
+/// The column tiles of `nrows` rows from row `i0`, over the `len` columns from `jc`.
 #[allow(clippy::too_many_arguments)]
 fn rows(
     f: &mut Func,
@@ -200,21 +211,24 @@ fn rows(
     yb: &[String],
     i0: &str,
     nrows: usize,
+    (jc, len): (&str, usize),
     k0: usize,
     k1: usize,
     first: bool,
     last: bool,
 ) {
     let nr = cx.t.nr();
-    let nfull = cx.n / nr * nr;
+    let nfull = len / nr * nr;
     if nfull > 0 {
-        f.for_step(0, nfull, nr, |f, j0| {
-            tile(f, cx, ia, ib, yb, i0, nrows, j0, nr, k0, k1, first, last);
+        f.for_step(0, nfull, nr, |f, j| {
+            let j0 = f.op(format!("arith.addi {jc}, {j} : index"));
+            tile(f, cx, ia, ib, yb, i0, nrows, &j0, nr, k0, k1, first, last);
         });
     }
-    if cx.n > nfull {
-        let j0 = f.idx(nfull);
-        tile(f, cx, ia, ib, yb, i0, nrows, &j0, cx.n - nfull, k0, k1, first, last);
+    if len > nfull {
+        let o = f.idx(nfull);
+        let j0 = f.op(format!("arith.addi {jc}, {o} : index"));
+        tile(f, cx, ia, ib, yb, i0, nrows, &j0, len - nfull, k0, k1, first, last);
     }
 }
 

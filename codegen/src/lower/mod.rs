@@ -35,6 +35,7 @@ mod layernorm;
 mod lpnorm;
 mod lrn;
 mod fastexp;
+pub(crate) use fastexp::exp_f32;
 #[cfg(test)]
 mod reduce_tests;
 mod conv;
