@@ -114,7 +114,9 @@ fn check(g: &Graph, inputs: &[(String, Tensor)], target: &str) {
 fn fused_kernels_match_the_interpreter() {
     let mut cases = vec![fused_chain()];
     // Tiled path: full tiles, edge rows/cols, several K blocks (K = 700), transposed B.
-    for (m, k, n, tb) in [(9, 40, 35, false), (17, 700, 70, true), (1, 64, 48, false)] {
+    // Wide B (rows of 4 KiB or more, several row tiles): packed into panels per K block and
+    // column chunk, with a partial last panel and several chunks.
+    for (m, k, n, tb) in [(9, 40, 35, false), (17, 700, 70, true), (1, 64, 48, false), (19, 700, 3001, false), (10, 300, 1500, true)] {
         cases.push(matmul_fused(m, k, n, tb));
     }
     // Generic path (N smaller than a vector).

@@ -63,25 +63,42 @@ fn dims(g: &Graph, v: Option<ValueId>) -> Option<Vec<usize>> {
     g.value_type(v?).static_shape()
 }
 
+/// Whether B is packed, per K block and column chunk, into NR-column panels (each KC×NR,
+/// contiguous) before the row tiles run: always for a transposed B (its columns are strided),
+/// and for a plain B when several row tiles read it and its rows are long (a row stride of 4 KiB
+/// or more puts every k of a tile's loads in the same few L1 sets).
+pub fn packs_b(t: &Tiling, m: usize, n: usize, trans_b: bool) -> bool {
+    trans_b || (m > t.mr && n * 4 >= 4096)
+}
+
+/// Scratch of the packed panels: KC × min(NC, Npad) floats.
+fn panel_elems(t: &Tiling, n: usize) -> usize {
+    t.kc * t.nc.min(n.div_ceil(t.nr()) * t.nr())
+}
+
 pub fn scratch_bytes(g: &Graph, id: NodeId, t: &KernelTarget) -> usize {
     let node = g.node(id);
-    let trans_b = match node.op {
-        Op::MatMul { trans_b, .. } | Op::MatMulFused { trans_b, .. } => trans_b,
-        _ => false,
+    let (trans_a, trans_b) = match node.op {
+        Op::MatMul { trans_a, trans_b } | Op::MatMulFused { trans_a, trans_b, .. } => (trans_a, trans_b),
+        _ => (false, false),
     };
-    if !trans_b {
-        return 0;
-    }
     let ins = g.node_inputs(id);
-    let (Some(bs), Some(ys)) = (dims(g, ins.get(1).copied().flatten()), node.outputs[0].static_shape()) else {
+    let (Some(a), Some(bs), Some(ys)) =
+        (dims(g, ins.first().copied().flatten()), dims(g, ins.get(1).copied().flatten()), node.outputs[0].static_shape())
+    else {
         return 0;
     };
-    if bs.len() < 2 || ys.last().is_none_or(|&n| n < t.f32_lanes) {
+    if a.len() < 2 || bs.len() < 2 || ys.last().is_none_or(|&n| n < t.f32_lanes) {
         return 0;
     }
-    let (n, k) = (bs[bs.len() - 2], bs[bs.len() - 1]);
+    let m = if trans_a { a[a.len() - 1] } else { a[a.len() - 2] };
+    let (n, k) = if trans_b { (bs[bs.len() - 2], bs[bs.len() - 1]) } else { (bs[bs.len() - 1], bs[bs.len() - 2]) };
     let tl = Tiling::for_target(t, k);
-    k * n.div_ceil(tl.nr()) * tl.nr() * 4
+    if packs_b(&tl, m, n, trans_b) {
+        panel_elems(&tl, n) * 4
+    } else {
+        0
+    }
 }
 
 /// Where an operand's batch dims sit in the output's batch index.
@@ -96,7 +113,8 @@ fn batch_index(f: &mut Func, shape: &[usize], out_batch: &[usize], ivs: &[String
 struct Ctx<'a> {
     a: &'a Operand,
     y: &'a Operand,
-    /// B as read by the tiles: the operand itself, or the packed panel.
+    /// B as the tiles read it: the operand itself, or the panels of the current K block and
+    /// column chunk (a flat memref; panel p at p·KCb·NR, row k at k·NR).
     b_mem: String,
     b_mty: String,
     packed: bool,
@@ -124,15 +142,17 @@ pub fn lower(
     let out_batch: Vec<usize> = y.shape[..y.shape.len() - 2].to_vec();
     let vty = format!("vector<{}xf32>", t.vl);
     let mty = format!("vector<{}xi1>", t.vl);
-    let npad = n.div_ceil(t.nr()) * t.nr();
-    let packed_ty = format!("memref<{kk}x{npad}xf32>");
-    let packed = if trans_b {
-        let Some((s, bytes)) = k.scratch.clone() else {
-            return k.unsupported("tiled matmul with a transposed B needs scratch");
-        };
-        let c0 = k.f.idx(0);
-        let v = k.f.op(format!("memref.view {s}[{c0}][] : memref<{bytes}xi8> to {packed_ty}"));
-        Some(v)
+    let pack = packs_b(&t, m, n, trans_b);
+    let pelems = panel_elems(&t, n);
+    let panel_ty = format!("memref<{pelems}xf32>");
+    let panels = if pack {
+        match k.scratch.clone() {
+            Some((s, bytes)) if bytes >= pelems * 4 => {
+                let c0 = k.f.idx(0);
+                Some(k.f.op(format!("memref.view {s}[{c0}][] : memref<{bytes}xi8> to {panel_ty}")))
+            }
+            _ => return k.unsupported("the tiled matmul's B panels need scratch"),
+        }
     } else {
         None
     };
@@ -140,21 +160,8 @@ pub fn lower(
     f.nest(&out_batch.clone(), |f, ivs| {
         let ia = batch_index(f, &a.shape, &out_batch, ivs);
         let ib = batch_index(f, &b.shape, &out_batch, ivs);
-        let (b_mem, b_mty) = match &packed {
-            Some(p) => {
-                // Pack Bᵀ (N×K) into K×Npad, zero-padded.
-                let zero = f.fconst(0.0, crate::mlir::Scalar::Float(32));
-                f.line(format!("linalg.fill ins({zero} : f32) outs({p} : {packed_ty})"));
-                f.for_range(0, n, |f, j| {
-                    f.for_range(0, kk, |f, kx| {
-                        let mut idx = ib.clone();
-                        idx.extend([j.to_string(), kx.to_string()]);
-                        let v = f.op(format!("memref.load {}[{}] : {}", b.mem, idx.join(", "), b.mty));
-                        f.line(format!("memref.store {v}, {p}[{kx}, {j}] : {packed_ty}"));
-                    });
-                });
-                (p.clone(), packed_ty.clone())
-            }
+        let (b_mem, b_mty) = match &panels {
+            Some(p) => (p.clone(), panel_ty.clone()),
             None => (b.mem.clone(), b.mty.clone()),
         };
         let cx = Ctx {
@@ -162,7 +169,7 @@ pub fn lower(
             y,
             b_mem,
             b_mty,
-            packed: packed.is_some(),
+            packed: panels.is_some(),
             trans_a,
             m,
             t,
@@ -183,6 +190,9 @@ pub fn lower(
             while j0 < n {
                 let len = t.nc.min(n - j0);
                 let jc = f.idx(j0);
+                if let Some(p) = &panels {
+                    pack_panels(f, b, &ib, trans_b, p, &panel_ty, &t, (j0, len, n), (k0, k1));
+                }
                 let mfull = m / t.mr * t.mr;
                 if mfull > 0 {
                     f.for_step(0, mfull, t.mr, |f, i0| {
@@ -222,17 +232,18 @@ fn rows(
     if nfull > 0 {
         f.for_step(0, nfull, nr, |f, j| {
             let j0 = f.op(format!("arith.addi {jc}, {j} : index"));
-            tile(f, cx, ia, ib, yb, i0, nrows, &j0, nr, k0, k1, first, last);
+            tile(f, cx, ia, ib, yb, i0, nrows, (&j0, j), nr, k0, k1, first, last);
         });
     }
     if len > nfull {
         let o = f.idx(nfull);
         let j0 = f.op(format!("arith.addi {jc}, {o} : index"));
-        tile(f, cx, ia, ib, yb, i0, nrows, &j0, len - nfull, k0, k1, first, last);
+        tile(f, cx, ia, ib, yb, i0, nrows, (&j0, &o), len - nfull, k0, k1, first, last);
     }
 }
 
-/// One MR×NR tile: `ncols` valid columns from `j0` (masked when not a multiple of VL).
+/// One MR×NR tile: `ncols` valid columns from `j0`, which is `jo` into the current column
+/// chunk (masked when not a multiple of VL).
 #[allow(clippy::too_many_arguments)]
 fn tile(
     f: &mut Func,
@@ -242,7 +253,7 @@ fn tile(
     yb: &[String],
     i0: &str,
     nrows: usize,
-    j0: &str,
+    (j0, jo): (&str, &str),
     ncols: usize,
     k0: usize,
     k1: usize,
@@ -294,12 +305,16 @@ fn tile(
             inits.push((v, vty.clone()));
         }
     }
+    // The tile's panel: it starts at (jo / NR) · KCb · NR = jo · KCb.
+    let kcb = k1 - k0;
+    let nr = cx.t.nr();
+    let panel = cx.packed.then(|| super::ix::lin(f, &[(jo, kcb as i64)], -((k0 * nr) as i64)));
     let accs = f.for_iter(k0, k1, 1, &inits, |f, kx, acc| {
         // B vectors for this k.
         let mut bv = vec![];
-        for (j, mask) in &cols {
-            let idx = if cx.packed {
-                format!("{kx}, {j}")
+        for (v, (j, mask)) in cols.iter().enumerate() {
+            let idx = if let Some(pb) = &panel {
+                super::ix::lin(f, &[(pb, 1), (kx, nr as i64)], (v * vl) as i64)
             } else {
                 let mut v = ib.to_vec();
                 v.extend([kx.to_string(), j.clone()]);
@@ -362,4 +377,82 @@ fn tile(
         }
     }
     let _ = cx.m;
+}
+
+/// Pack columns [j0, j0 + len) of B (or of Bᵀ's rows), k in [k0, k1), into NR-column panels:
+/// panel p holds columns j0 + p·NR …, row k at (p·KCb + k − k0)·NR; columns past N are zero.
+#[allow(clippy::too_many_arguments)]
+fn pack_panels(
+    f: &mut Func,
+    b: &Operand,
+    ib: &[String],
+    trans_b: bool,
+    p: &str,
+    pty: &str,
+    t: &Tiling,
+    (j0, len, n): (usize, usize, usize),
+    (k0, k1): (usize, usize),
+) {
+    let (vl, nr, kcb) = (t.vl, t.nr(), k1 - k0);
+    let np = len.div_ceil(nr);
+    let vty = format!("vector<{vl}xf32>");
+    let zero = f.fconst(0.0, crate::mlir::Scalar::Float(32));
+    let b_at = |r: &str, c: &str| {
+        let mut v = ib.to_vec();
+        v.extend([r.to_string(), c.to_string()]);
+        v.join(", ")
+    };
+    // Panels entirely inside N (a loop), then the last one with its zero columns.
+    let full = (if j0 + np * nr <= n { np } else { np - 1 }).min(np);
+    let panel = |f: &mut Func, pi: &str, cols: usize| {
+        if trans_b {
+            // Bᵀ[j, k] is contiguous in k: read along k, write with stride NR.
+            f.for_range(0, cols, |f, c| {
+                let j = super::ix::lin(f, &[(pi, nr as i64), (c, 1)], j0 as i64);
+                f.for_range(k0, k1, |f, kx| {
+                    let at = b_at(&j, kx);
+                    let v = f.op(format!("memref.load {}[{at}] : {}", b.mem, b.mty));
+                    let o = super::ix::lin(f, &[(pi, (kcb * nr) as i64), (kx, nr as i64), (c, 1)], -((k0 * nr) as i64));
+                    f.line(format!("memref.store {v}, {p}[{o}] : {pty}"));
+                });
+            });
+            if cols < nr {
+                f.for_range(cols, nr, |f, c| {
+                    f.for_range(k0, k1, |f, kx| {
+                        let o = super::ix::lin(f, &[(pi, (kcb * nr) as i64), (kx, nr as i64), (c, 1)], -((k0 * nr) as i64));
+                        f.line(format!("memref.store {zero}, {p}[{o}] : {pty}"));
+                    });
+                });
+            }
+        } else {
+            // B[k, j…j+NR) is contiguous: vector copies, masked past N.
+            f.for_range(k0, k1, |f, kx| {
+                for v in 0..nr / vl {
+                    let valid = cols.saturating_sub(v * vl).min(vl);
+                    let o = super::ix::lin(f, &[(pi, (kcb * nr) as i64), (kx, nr as i64)], (v * vl) as i64 - (k0 * nr) as i64);
+                    let val = if valid == 0 {
+                        f.op(format!("vector.broadcast {zero} : f32 to {vty}"))
+                    } else {
+                        let j = super::ix::lin(f, &[(pi, nr as i64)], (j0 + v * vl) as i64);
+                        let at = b_at(kx, &j);
+                        if valid == vl {
+                            f.op(format!("vector.load {}[{at}] : {}, {vty}", b.mem, b.mty))
+                        } else {
+                            let mk = f.op(format!("vector.constant_mask [{valid}] : vector<{vl}xi1>"));
+                            let zv = f.op(format!("vector.broadcast {zero} : f32 to {vty}"));
+                            f.op(format!("vector.maskedload {}[{at}], {mk}, {zv} : {}, vector<{vl}xi1>, {vty} into {vty}", b.mem, b.mty))
+                        }
+                    };
+                    f.line(format!("vector.store {val}, {p}[{o}] : {pty}, {vty}"));
+                }
+            });
+        }
+    };
+    if full > 0 {
+        f.for_range(0, full, |f, pi| panel(f, pi, nr));
+    }
+    if full < np {
+        let pi = f.idx(full);
+        panel(f, &pi, n - (j0 + full * nr));
+    }
 }
