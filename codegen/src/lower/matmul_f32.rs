@@ -1,9 +1,10 @@
 //! The register-tiled f32 matmul: C[MR×NR] tiles held in vector registers while K streams
 //! through (one broadcast of A and NR/VL vector loads of B per k, MR·NR/VL FMAs), K split into
-//! L1-sized blocks, edges handled by statically generated smaller tiles and masked stores.
-//! A transposed B is first packed into a zero-padded K×Npad panel in scratch so every B load
-//! is a contiguous, unmasked vector load. Tile sizes come from the device's vector width and
-//! register count.
+//! L1-sized blocks, N into L2-sized column chunks (outside the row tiles, so a chunk of B is
+//! read from memory once), edges handled by statically generated smaller tiles and masked
+//! stores. A transposed or wide B is packed per K block and chunk into zero-padded NR-column
+//! panels in scratch, so every B load is a contiguous, unmasked vector load. Tile sizes come
+//! from the device's vector width, register count and cache sizes.
 
 use super::{Kernel, KernelTarget, Operand};
 use crate::error::Result;
