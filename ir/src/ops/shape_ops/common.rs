@@ -10,6 +10,12 @@ pub(crate) const MAX_ELEMENTS: usize = 1 << 31;
 
 /// Number of elements of `shape`, checked against `MAX_ELEMENTS`.
 pub(crate) fn check_size(shape: &[usize], what: &str) -> OpResult<usize> {
+    // An empty tensor may still not have huge other dims: ndarray needs the product of the
+    // non-zero dims to fit an isize.
+    let nonzero = shape.iter().filter(|&&d| d != 0).try_fold(1usize, |a, &d| a.checked_mul(d));
+    if nonzero.is_none_or(|p| p > isize::MAX as usize) {
+        invalid!("{what} of shape {shape:?} is too large: the product of its non-zero dims overflows");
+    }
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     match n {
         Some(n) if n <= MAX_ELEMENTS => Ok(n),
@@ -19,9 +25,6 @@ pub(crate) fn check_size(shape: &[usize], what: &str) -> OpResult<usize> {
 
 /// Check the static part of an inferred shape against `MAX_ELEMENTS` (a static 0 makes it empty).
 pub(crate) fn check_dims(dims: &[Dim], what: &str) -> OpResult<()> {
-    if dims.contains(&Dim::Static(0)) {
-        return Ok(());
-    }
     let statics: Vec<usize> = dims.iter().filter_map(Dim::as_static).collect();
     check_size(&statics, what).map(|_| ())
 }
@@ -222,7 +225,10 @@ mod tests {
     fn caps_and_indices() {
         assert!(check_size(&[1 << 20, 1 << 12], "x").is_err());
         assert_eq!(check_size(&[3, 4], "x").unwrap(), 12);
-        assert!(check_dims(&[Dim::Static(0), Dim::Static(usize::MAX)], "x").is_ok());
+        // Empty, but ndarray needs the non-zero dims' product to fit an isize.
+        assert!(check_dims(&[Dim::Static(0), Dim::Static(1 << 40)], "x").is_ok());
+        assert!(check_dims(&[Dim::Static(0), Dim::Static(usize::MAX)], "x").is_err());
+        assert!(check_size(&[0, 1 << 32, 1 << 32], "x").is_err());
         assert_eq!(wrap_index(-1, 4, "i").unwrap(), 3);
         assert!(wrap_index(4, 4, "i").is_err());
         assert!(wrap_index(-5, 4, "i").is_err());
