@@ -11,7 +11,7 @@ use passes::{PassContext, PassManager, PassOptions, PipelineReport};
 use std::path::Path;
 use targets::Profile;
 
-#[derive(clap::Args, Debug, Clone, Default)]
+#[derive(clap::Args, Debug, Clone, Default, PartialEq)]
 pub struct OptArgs {
     /// Print the IR to stderr before this optimizer pass (repeatable; `all`: every pass).
     #[arg(long = "print-before", value_name = "PASS")]
@@ -83,17 +83,10 @@ impl OptArgs {
 }
 
 impl OptArgs {
-    /// Whether any optimizer flag was given (they only apply where the optimizer runs).
+    /// Whether any optimizer flag was given (they only apply where the optimizer runs): the
+    /// flags differ from their defaults (clap's defaults are the `Default` values).
     pub fn any(&self) -> bool {
-        !self.print_before.is_empty()
-            || !self.print_after.is_empty()
-            || !self.disable_pass.is_empty()
-            || self.verbose
-            || self.extractor != Extractor::Greedy
-            || self.egraph_node_limit.is_some()
-            || self.egraph_iter_limit.is_some()
-            || self.egraph_time_limit.is_some()
-            || !self.disable_rule.is_empty()
+        *self != OptArgs::default()
     }
 }
 
@@ -178,4 +171,26 @@ pub fn inspect_optimized(model: &Path, target: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OptArgs;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        opt: OptArgs,
+    }
+
+    #[test]
+    fn no_flags_is_the_default_and_any_flag_counts() {
+        assert!(!Cmd::parse_from(["x"]).opt.any());
+        for flags in [&["--extractor", "ilp"][..], &["-v"], &["--disable-rule", "fusion"], &["--egraph-iter-limit", "3"]] {
+            let mut args = vec!["x"];
+            args.extend_from_slice(flags);
+            assert!(Cmd::parse_from(args).opt.any(), "{flags:?}");
+        }
+    }
 }
